@@ -1,0 +1,65 @@
+// swift-tools-version: 6.0
+// TokMesh: a session and token store for identity systems. Module layering follows
+// DESIGN.md §2: lower modules never import higher ones.
+import PackageDescription
+
+let package = Package(
+    name: "TokMesh",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "tokmesh-server", targets: ["tokmesh-server"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]
+        ),
+        .target(
+            name: "TokMeshCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "TokMeshStorage",
+            dependencies: ["TokMeshCore", .product(name: "HeapModule", package: "swift-collections")]
+        ),
+        .target(
+            name: "TokMeshAuth",
+            dependencies: ["TokMeshCore", "CArgon2", .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .target(
+            name: "TokMeshService",
+            dependencies: ["TokMeshCore", "TokMeshStorage", "TokMeshAuth"]
+        ),
+        .target(
+            name: "TokMeshHTTP",
+            dependencies: [
+                "TokMeshCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "TokMeshServer",
+            dependencies: [
+                "TokMeshCore", "TokMeshStorage", "TokMeshAuth", "TokMeshService", "TokMeshHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(name: "tokmesh-server", dependencies: ["TokMeshServer"]),
+        .testTarget(name: "TokMeshCoreTests", dependencies: ["TokMeshCore"]),
+        .testTarget(name: "TokMeshStorageTests", dependencies: ["TokMeshStorage"]),
+        .testTarget(name: "TokMeshAuthTests", dependencies: ["TokMeshAuth"]),
+        .testTarget(name: "TokMeshServiceTests", dependencies: ["TokMeshService", "TokMeshServer"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

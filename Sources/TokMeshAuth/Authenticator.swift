@@ -1,0 +1,168 @@
+// Authenticator: the check order of spec/03 §4.2 for API keys — credential present, shape,
+// validation cache, brute-force block, key state, allow-lists, rate limit, Argon2id, then role
+// and anti-replay. `begin` is cheap and runs on the event loop; `verify` runs Argon2 and must be
+// called off the event loops. Failures of steps 2, 5 and 8 count toward brute-force blocking.
+import Crypto
+import Synchronization
+import TokMeshCore
+
+public final class Authenticator: Sendable {
+    public let registry: KeyRegistry
+    public let cache: ValidationCache
+    public let rateLimiter = RateLimiter()
+    public let bruteForce: BruteForceGuard
+    public let nonces: NonceCache
+    private let settingsBox: Mutex<AuthSettings>
+    private let clock: any TokMeshCore.Clock
+
+    public init(registry: KeyRegistry, settings: AuthSettings, clock: any TokMeshCore.Clock) {
+        self.registry = registry
+        self.cache = ValidationCache(capacity: settings.cacheCapacity, ttlNanos: UInt64(settings.cacheTTLMillis) * 1_000_000)
+        self.bruteForce = BruteForceGuard(failureLimit: settings.failureLimit)
+        self.nonces = NonceCache(capacity: settings.nonceCacheSize)
+        self.settingsBox = Mutex(settings)
+        self.clock = clock
+    }
+
+    public var settings: AuthSettings { settingsBox.withLock { $0 } }
+
+    public func updateSettings(_ change: (inout AuthSettings) -> Void) {
+        let (old, new) = settingsBox.withLock { s -> (AuthSettings, AuthSettings) in
+            let old = s
+            change(&s)
+            return (old, s)
+        }
+        bruteForce.failureLimit = new.failureLimit
+        if old.allowList != new.allowList { cache.removeAll() }
+    }
+
+    /// Picks the credential: `Authorization: Bearer …` first, else `X-API-Key`.
+    public static func credential(authorization: String?, apiKey: String?) -> String? {
+        if let authorization {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                let value = parts[1].trimmingCharacters()
+                if !value.isEmpty { return value }
+            }
+        }
+        if let apiKey, !apiKey.isEmpty { return apiKey.trimmingCharacters() }
+        return nil
+    }
+
+    private func invalid(_ ip: IPAddress, now: Int64) -> TokMeshError {
+        bruteForce.recordFailure(ip, now: now)
+        return TokMeshError(.authInvalid)
+    }
+
+    /// Steps 1-7. A cache hit completes authentication (and takes a rate-limit token).
+    public func begin(credential: String?, clientIP: IPAddress, adminRoute: Bool) throws(TokMeshError) -> AuthStep {
+        let now = clock.nowMillis()
+        let nowNanos = monotonicNanos()
+        // 1. present
+        guard let credential else { throw TokMeshError(.authMissing) }
+        // 2. shape
+        guard let colon = credential.firstIndex(of: ":"),
+              let keyID = Identifiers.normalizeID(String(credential[..<colon]), kind: .apiKey) else { throw invalid(clientIP, now: now) }
+        let secret = String(credential[credential.index(after: colon)...])
+        guard Identifiers.isValidSecretShape(secret) else { throw invalid(clientIP, now: now) }
+        let settings = self.settings
+        // 3. cache
+        let digest = ValidationCache.cacheKey(keyID: keyID, secret: secret)
+        let key = registry.get(keyID)
+        if let key, cache.lookup(digest, current: key, nowNanos: nowNanos, nowMillis: now) != nil {
+            try checkKeyState(key, clientIP: clientIP, now: now, countFailure: false)
+            try checkAllowLists(key, clientIP: clientIP, settings: settings, adminRoute: adminRoute)
+            try rateLimiter.check(keyID: keyID, rate: key.rateLimit, take: true, nowNanos: nowNanos, nowMillis: now)
+            registry.markUsed(keyID, at: now)
+            return .authenticated(Principal(keyID: keyID, role: key.role))
+        }
+        // 4. brute-force block
+        if let seconds = bruteForce.blockedSeconds(clientIP, now: now) {
+            throw TokMeshError(.sysRateLimited, "too many failed authentication attempts, retry after \(seconds)s",
+                               headers: [("Retry-After", String(seconds))])
+        }
+        // 5. key state
+        guard let key else { throw invalid(clientIP, now: now) }
+        try checkKeyState(key, clientIP: clientIP, now: now, countFailure: true)
+        // 6. allow-lists
+        try checkAllowLists(key, clientIP: clientIP, settings: settings, adminRoute: adminRoute)
+        // 7. rate limit (the token is taken once the secret verified)
+        try rateLimiter.check(keyID: keyID, rate: key.rateLimit, take: false, nowNanos: nowNanos, nowMillis: now)
+        return .needsVerification(PendingVerification(keyID: keyID, secret: secret, clientIP: clientIP, cacheKeyDigest: digest))
+    }
+
+    private func checkKeyState(_ key: APIKey, clientIP: IPAddress, now: Int64, countFailure: Bool) throws(TokMeshError) {
+        if key.status == .disabled {
+            if countFailure { bruteForce.recordFailure(clientIP, now: now) }
+            throw TokMeshError(.authDisabled)
+        }
+        if key.isExpired(now: now) {
+            if countFailure { bruteForce.recordFailure(clientIP, now: now) }
+            throw TokMeshError(.authInvalid)
+        }
+    }
+
+    private func checkAllowLists(_ key: APIKey, clientIP: IPAddress, settings: AuthSettings, adminRoute: Bool) throws(TokMeshError) {
+        let globalOK = settings.allowList.isEmpty || settings.allowList.contains { $0.contains(clientIP) }
+        let keyOK = key.allowedlist.isEmpty || key.allowedlist.contains { $0.contains(clientIP) }
+        guard globalOK && keyOK else {
+            throw TokMeshError(adminRoute ? .adminIP : .authIP, details: ["client_ip": .string(clientIP.description)])
+        }
+    }
+
+    /// Step 8: Argon2id against the current hash, else the old one inside its grace period.
+    /// Blocking (tens of ms): call it off the event loops.
+    public func verify(_ pending: PendingVerification) throws(TokMeshError) -> Principal {
+        let now = clock.nowMillis()
+        guard let key = registry.get(pending.keyID) else { throw invalid(pending.clientIP, now: now) }
+        var matchedOld = false
+        do {
+            if try Argon2id.verify(pending.secret, phc: key.secretHash) {
+                matchedOld = false
+            } else if !key.oldSecretHash.isEmpty, now < key.gracePeriodEnd, try Argon2id.verify(pending.secret, phc: key.oldSecretHash) {
+                matchedOld = true
+            } else {
+                throw invalid(pending.clientIP, now: now)
+            }
+        } catch let error as TokMeshError {
+            throw error
+        } catch {
+            // An unusable stored hash: the key cannot authenticate (logged by the caller).
+            throw invalid(pending.clientIP, now: now)
+        }
+        cache.store(pending.cacheKeyDigest, CachedVerification(keyID: key.keyID, keyVersion: key.version, matchedOldSecret: matchedOld, verifiedAtNanos: monotonicNanos()))
+        rateLimiter.take(keyID: key.keyID, rate: key.rateLimit, nowNanos: monotonicNanos())
+        registry.markUsed(key.keyID, at: now)
+        return Principal(keyID: key.keyID, role: key.role)
+    }
+
+    /// Step 9: minimum role; TM-AUTH-4030 (TM-ADMIN-4030 on admin routes).
+    public static func authorize(_ principal: Principal, minimum: Role, adminRoute: Bool) throws(TokMeshError) {
+        guard principal.role >= minimum else {
+            throw TokMeshError(adminRoute ? .adminRole : .authRole, details: [
+                "required_roles": .strings(Role.allCases.filter { $0 >= minimum }.map(\.rawValue)),
+                "current_role": .string(principal.role.rawValue),
+            ])
+        }
+    }
+
+    /// Step 10: anti-replay headers on POSTs (spec/03 §8).
+    public func checkReplay(_ principal: Principal, timestamp: String?, nonce: String?, mandatory: Bool) throws(TokMeshError) {
+        let settings = self.settings
+        let required = mandatory && settings.antiReplayRequired
+        guard timestamp != nil || nonce != nil || required else { return }
+        let now = clock.nowMillis()
+        if let nonce {
+            let u = nonce.utf8
+            guard !u.isEmpty, u.count <= 256, u.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E }) else {
+                throw TokMeshError.invalid("X-Nonce", "X-Nonce must be 1-256 printable ASCII characters")
+            }
+        }
+        guard let timestamp, let ts = Int64(timestamp), abs(now - ts) <= settings.timestampWindowMillis else {
+            throw TokMeshError(.authTimestamp, details: ["server_time": .int(now)])
+        }
+        guard let nonce, nonces.record(keyID: principal.keyID, nonce: nonce, now: now, ttlMillis: settings.nonceTTLMillis) else {
+            throw TokMeshError(.authNonce)
+        }
+    }
+}

@@ -1,0 +1,408 @@
+// SessionEngine: the in-memory session store of spec/02 §2. Sharded maps (sessions, token index,
+// user/device/creator indexes); a mutation locks every shard it touches in ascending shard order,
+// checks, applies all map and expiry changes, then unlocks, so no reader sees a session without
+// its index entries. Reads lock one shard at a time. Expiry: lazy on every read, plus the
+// sampler and due sweep driven by `gcTick` (spec/01 §5.10).
+import TokMeshCore
+
+public enum ValidateOutcome: Sendable, Equatable {
+    case live(Session)
+    case expired
+    case revoked(revokedAt: Int64)
+    case unknown
+}
+
+public enum LookupOutcome: Sendable, Equatable {
+    case live(Session)
+    case expired
+    case notFound
+}
+
+public struct RevokeOutcome: Sendable, Equatable {
+    public var revoked: Bool
+    public var revokedAt: Int64?
+}
+
+public struct EngineStats: Sendable, Equatable {
+    public var totalSessions: Int
+    public var activeSessions: Int
+    public var tombstones: Int
+}
+
+public final class SessionEngine: Sendable {
+    private let shards: [EngineShard]
+    private let mask: Int
+
+    /// Shards: a power of two ≥ 4 × cores, clamped to 16…256 (spec/02 §2).
+    public static func defaultShardCount(cores: Int) -> Int {
+        var n = 16
+        while n < 4 * cores && n < 256 { n <<= 1 }
+        return n
+    }
+
+    public init(shardCount: Int) {
+        precondition(shardCount > 0 && shardCount & (shardCount - 1) == 0, "shard count must be a power of two")
+        shards = (0..<shardCount).map { _ in EngineShard() }
+        mask = shardCount - 1
+    }
+
+    @inline(__always)
+    func shardIndex(_ key: String) -> Int { Int(MurmurHash3.hash32(key)) & mask }
+
+    /// Locks the given shards in ascending order, runs `body`, unlocks.
+    private func withShards<T>(_ indexes: [Int], _ body: () throws(TokMeshError) -> T) throws(TokMeshError) -> T {
+        let ordered = Array(Set(indexes)).sorted()
+        for i in ordered { shards[i].lock.lock() }
+        defer { for i in ordered.reversed() { shards[i].lock.unlock() } }
+        return try body()
+    }
+
+    private func withShard<T>(_ index: Int, _ body: (EngineShard) -> T) -> T {
+        let shard = shards[index]
+        shard.lock.lock()
+        defer { shard.lock.unlock() }
+        return body(shard)
+    }
+
+    private func shardsOf(_ s: Session) -> [Int] {
+        var list = [shardIndex(s.id), shardIndex(s.tokenHash), shardIndex(s.userID), shardIndex(s.createdBy)]
+        if !s.deviceID.isEmpty { list.append(shardIndex(s.deviceID)) }
+        return list
+    }
+
+    // MARK: create
+
+    /// Inserts a new session: quota, ID and token uniqueness are checked in the same atomic step.
+    public func create(_ session: Session, maxPerUser: Int, now: Int64) throws(TokMeshError) {
+        precondition(session.version == 1 && session.expiresAt > session.createdAt, "create takes a fresh session")
+        let sessionShard = shards[shardIndex(session.id)]
+        let tokenShard = shards[shardIndex(session.tokenHash)]
+        let userShard = shards[shardIndex(session.userID)]
+        try withShards(shardsOf(session)) { () throws(TokMeshError) in
+            let userSessions = userShard.users[session.userID] ?? [:]
+            let current = userSessions.values.reduce(0) { $0 + ($1 > now ? 1 : 0) }
+            if current >= maxPerUser {
+                throw TokMeshError(.sessQuota, "Session quota exceeded for this user", details: [
+                    "limit": .int(Int64(maxPerUser)), "current": .int(Int64(current)),
+                ])
+            }
+            if sessionShard.slotOfSession[session.id] != nil {
+                throw TokMeshError(.sessExists, details: ["session_id": .string(session.id)])
+            }
+            if let entry = tokenShard.tokens[session.tokenHash] {
+                if case .tombstone(let t) = entry, t.expiresAt <= now {
+                    tokenShard.removeToken(session.tokenHash)
+                } else {
+                    throw TokMeshError(.toknInUse)
+                }
+            }
+            sessionShard.insertSession(session)
+            tokenShard.setToken(session.tokenHash, .session(session.id))
+            userShard.users[session.userID, default: [:]][session.id] = session.expiresAt
+            let creatorShard = shards[shardIndex(session.createdBy)]
+            creatorShard.addToSet(&creatorShard.creators, session.createdBy, session.id)
+            if !session.deviceID.isEmpty {
+                let deviceShard = shards[shardIndex(session.deviceID)]
+                deviceShard.addToSet(&deviceShard.devices, session.deviceID, session.id)
+            }
+        }
+    }
+
+    // MARK: reads
+
+    public func get(_ id: String, now: Int64) -> LookupOutcome {
+        withShard(shardIndex(id)) { shard in
+            guard let s = shard.session(id) else { return .notFound }
+            return s.isExpired(now: now) ? .expired : .live(s)
+        }
+    }
+
+    /// The session behind a token hash. A reader whose index entry points at a missing session
+    /// re-reads the index once (a revoke raced it), so it answers revoked, never unknown.
+    public func validate(tokenHash: String, now: Int64) -> ValidateOutcome {
+        let tokenShardIndex = shardIndex(tokenHash)
+        for _ in 0..<2 {
+            let entry = withShard(tokenShardIndex) { $0.tokens[tokenHash] }
+            switch entry {
+            case .none:
+                return .unknown
+            case .tombstone(let t):
+                return t.expiresAt <= now ? .unknown : .revoked(revokedAt: t.revokedAt)
+            case .session(let id):
+                let found: Session? = withShard(shardIndex(id)) { $0.session(id) }
+                guard let s = found else { continue }
+                guard s.tokenHash == tokenHash else { return .unknown }
+                return s.isExpired(now: now) ? .expired : .live(s)
+            }
+        }
+        return .unknown
+    }
+
+    // MARK: single-shard mutations
+
+    /// Applies `change` to a live session under its shard lock; `change` returns whether it
+    /// changed anything (then `version` + 1).
+    public func mutateLive(_ id: String, now: Int64, _ change: (inout Session) throws(TokMeshError) -> Bool) throws(TokMeshError) -> Session {
+        let shard = shards[shardIndex(id)]
+        return try withShards([shardIndex(id)]) { () throws(TokMeshError) -> Session in
+            guard var s = shard.session(id) else { throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)]) }
+            if s.isExpired(now: now) { throw TokMeshError(.sessExpired, details: ["session_id": .string(id)]) }
+            let expiresBefore = s.expiresAt
+            if try change(&s) {
+                precondition(s.expiresAt == expiresBefore, "mutateLive must not move expires_at")
+                s.version += 1
+                shard.replaceSession(s)
+            }
+            return s
+        }
+    }
+
+    /// Validate with touch: moves last_active and the last-access fields, on the session shard
+    /// only (no index changes). Returns the possibly updated session; nil if it vanished.
+    public func touchForValidate(_ id: String, tokenHash: String, now: Int64, ip: String, userAgent: String) -> Session? {
+        withShard(shardIndex(id)) { shard in
+            guard var s = shard.session(id), s.tokenHash == tokenHash else { return nil }
+            guard !s.isExpired(now: now) else { return s }
+            let newActive = max(s.lastActive, now)
+            if newActive != s.lastActive || s.lastAccessIP != ip || s.lastAccessUA != userAgent {
+                s.lastActive = newActive
+                s.lastAccessIP = ip
+                s.lastAccessUA = userAgent
+                s.version += 1
+                shard.replaceSession(s)
+            }
+            return s
+        }
+    }
+
+    /// Renew: new expires_at (may shorten), last_active = max(last_active, now), version + 1.
+    /// Returns (previous expires_at, updated session).
+    public func renew(_ id: String, ttlMillis: Int64, expectedVersion: UInt64?, now: Int64) throws(TokMeshError) -> (Int64, Session) {
+        let userID: String? = withShard(shardIndex(id)) { $0.session(id)?.userID }
+        guard let userID else { throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)]) }
+        let shard = shards[shardIndex(id)]
+        let userShard = shards[shardIndex(userID)]
+        return try withShards([shardIndex(id), shardIndex(userID)]) { () throws(TokMeshError) -> (Int64, Session) in
+            guard var s = shard.session(id) else { throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)]) }
+            if s.isExpired(now: now) { throw TokMeshError(.sessExpired, details: ["session_id": .string(id)]) }
+            if let expectedVersion, expectedVersion != s.version {
+                throw TokMeshError(.sessVersion, details: [
+                    "current_version": .uint(s.version), "expected_version": .uint(expectedVersion),
+                ])
+            }
+            let previous = s.expiresAt
+            s.expiresAt = now + ttlMillis
+            s.lastActive = max(s.lastActive, now)
+            s.version += 1
+            shard.replaceSession(s)
+            userShard.users[userID]?[id] = s.expiresAt
+            return (previous, s)
+        }
+    }
+
+    // MARK: removal
+
+    /// Revoke: a live session becomes a tombstone, an expired one is deleted, a missing one is
+    /// a no-op (idempotent).
+    public func revoke(_ id: String, now: Int64) -> RevokeOutcome {
+        guard let snapshot: Session = withShard(shardIndex(id), { $0.session(id) }) else {
+            return RevokeOutcome(revoked: false, revokedAt: nil)
+        }
+        let result: RevokeOutcome? = try? withShards(shardsOf(snapshot)) { () throws(TokMeshError) -> RevokeOutcome? in
+            let shard = shards[shardIndex(id)]
+            guard let current = shard.session(id), current.tokenHash == snapshot.tokenHash else { return nil }
+            removeLocked(current)
+            let tokenShard = shards[shardIndex(current.tokenHash)]
+            if current.isExpired(now: now) {
+                tokenShard.removeToken(current.tokenHash)
+                return RevokeOutcome(revoked: true, revokedAt: now)
+            }
+            tokenShard.setToken(current.tokenHash, .tombstone(Tombstone(
+                tokenHash: current.tokenHash, sessionID: id, revokedAt: now, expiresAt: current.expiresAt)))
+            return RevokeOutcome(revoked: true, revokedAt: now)
+        }
+        return result ?? RevokeOutcome(revoked: false, revokedAt: nil)
+    }
+
+    /// Removes a session from the sessions map and every secondary index (all shards locked).
+    private func removeLocked(_ s: Session) {
+        shards[shardIndex(s.id)].removeSession(s.id)
+        shards[shardIndex(s.userID)].removeFromUser(s.userID, s.id)
+        let creatorShard = shards[shardIndex(s.createdBy)]
+        creatorShard.removeFromSet(&creatorShard.creators, s.createdBy, s.id)
+        if !s.deviceID.isEmpty {
+            let deviceShard = shards[shardIndex(s.deviceID)]
+            deviceShard.removeFromSet(&deviceShard.devices, s.deviceID, s.id)
+        }
+    }
+
+    /// Held session IDs of a user (live or expired).
+    public func sessionIDs(ofUser userID: String) -> [String] {
+        withShard(shardIndex(userID)) { shard in shard.users[userID].map { Array($0.keys) } ?? [] }
+    }
+
+    /// Purges a session if it is expired (GC). Returns true when it removed one.
+    @discardableResult
+    public func purgeIfExpired(_ id: String, now: Int64) -> Bool {
+        guard let snapshot: Session = withShard(shardIndex(id), { $0.session(id) }), snapshot.isExpired(now: now) else { return false }
+        let purged: Bool? = try? withShards(shardsOf(snapshot)) { () throws(TokMeshError) -> Bool in
+            guard let current = shards[shardIndex(id)].session(id), current.tokenHash == snapshot.tokenHash,
+                  current.isExpired(now: now) else { return false }
+            removeLocked(current)
+            shards[shardIndex(current.tokenHash)].removeToken(current.tokenHash)
+            return true
+        }
+        return purged ?? false
+    }
+
+    private func purgeTombstoneIfExpired(_ hash: String, now: Int64) -> Bool {
+        withShard(shardIndex(hash)) { shard in
+            guard case .tombstone(let t) = shard.tokens[hash], t.expiresAt <= now else { return false }
+            shard.removeToken(hash)
+            return true
+        }
+    }
+
+    // MARK: expiry
+
+    /// One GC tick: the sampler (up to `rounds` rounds of `sampleSize` random picks, another
+    /// round only while more than 25% of a sample was expired) and the due sweep (≤ `dueLimit`
+    /// items whose expiry second is wholly past). Returns the number of sessions and
+    /// tombstones purged.
+    public func gcTick<R: RandomNumberGenerator>(now: Int64, sampleSize: Int, rounds: Int = 4, dueLimit: Int = 10_000, using rng: inout R) -> Int {
+        var purged = 0
+        for _ in 0..<rounds {
+            let picks = sample(count: sampleSize, using: &rng)
+            guard !picks.isEmpty else { break }
+            var expired = 0
+            for s in picks where s.isExpired(now: now) {
+                expired += 1
+                if purgeIfExpired(s.id, now: now) { purged += 1 }
+            }
+            if expired * 4 <= picks.count { break }
+        }
+        purged += sweepDue(now: now, limit: dueLimit)
+        return purged
+    }
+
+    /// Uniform random picks over all sessions (weighted by shard size).
+    func sample<R: RandomNumberGenerator>(count: Int, using rng: inout R) -> [Session] {
+        let sizes = shards.map { shard in shard.lock.lock(); defer { shard.lock.unlock() }; return shard.sessionSlots.count }
+        let total = sizes.reduce(0, +)
+        guard total > 0 else { return [] }
+        var picks: [Session] = []
+        picks.reserveCapacity(count)
+        for _ in 0..<count {
+            var r = Int.random(in: 0..<total, using: &rng)
+            var shardIndex = 0
+            while shardIndex < sizes.count - 1 && r >= sizes[shardIndex] { r -= sizes[shardIndex]; shardIndex += 1 }
+            let slot = r
+            if let s: Session = withShard(shardIndex, { $0.sessionSlots.count > slot ? $0.sessionSlots[slot] : nil }) {
+                picks.append(s)
+            }
+        }
+        return picks
+    }
+
+    /// Purges every session and tombstone whose expiry second is wholly past, oldest first per
+    /// shard, up to `limit` items.
+    public func sweepDue(now: Int64, limit: Int) -> Int {
+        var purged = 0
+        var budget = limit
+        for index in shards.indices where budget > 0 {
+            let items = withShard(index) { $0.takeDueItems(now: now, limit: budget) }
+            budget -= items.count
+            for item in items {
+                switch item {
+                case .session(let id): if purgeIfExpired(id, now: now) { purged += 1 }
+                case .tombstone(let hash): if purgeTombstoneIfExpired(hash, now: now) { purged += 1 }
+                }
+            }
+        }
+        return purged
+    }
+
+    /// A full sweep of every shard (manual GC): purges every expired session and tombstone.
+    public func sweepAll(now: Int64) -> Int {
+        var purged = 0
+        for index in shards.indices {
+            let (ids, hashes): ([String], [String]) = withShard(index) { shard in
+                let ids = shard.sessionSlots.filter { $0.isExpired(now: now) }.map(\.id)
+                let hashes = shard.tokens.compactMap { key, entry -> String? in
+                    if case .tombstone(let t) = entry, t.expiresAt <= now { return key }
+                    return nil
+                }
+                return (ids, hashes)
+            }
+            for id in ids where purgeIfExpired(id, now: now) { purged += 1 }
+            for hash in hashes where purgeTombstoneIfExpired(hash, now: now) { purged += 1 }
+        }
+        return purged
+    }
+
+    // MARK: scans and stats
+
+    /// Copies of sessions whose IDs are given (missing ones skipped).
+    public func sessions(withIDs ids: some Sequence<String>) -> [Session] {
+        ids.compactMap { id in withShard(shardIndex(id)) { $0.session(id) } }
+    }
+
+    public func sessionIDs(ofDevice deviceID: String) -> [String] {
+        withShard(shardIndex(deviceID)) { Array($0.devices[deviceID] ?? []) }
+    }
+
+    public func sessionIDs(ofCreator createdBy: String) -> [String] {
+        withShard(shardIndex(createdBy)) { Array($0.creators[createdBy] ?? []) }
+    }
+
+    /// Every session matching `predicate`, one shard lock at a time.
+    public func scan(_ predicate: (Session) -> Bool) -> [Session] {
+        var out: [Session] = []
+        for index in shards.indices {
+            withShard(index) { shard in
+                for s in shard.sessionSlots where predicate(s) { out.append(s) }
+            }
+        }
+        return out
+    }
+
+    public func stats(now: Int64) -> EngineStats {
+        var total = 0, active = 0, tombstones = 0
+        for index in shards.indices {
+            withShard(index) { shard in
+                total += shard.sessionSlots.count
+                active += shard.sessionSlots.reduce(0) { $0 + ($1.isExpired(now: now) ? 0 : 1) }
+                tombstones += shard.tombstoneCount
+            }
+        }
+        return EngineStats(totalSessions: total, activeSessions: active, tombstones: tombstones)
+    }
+
+    /// Test hook: checks that every index agrees with the sessions map. Returns the problems.
+    public func consistencyProblems() -> [String] {
+        for shard in shards { shard.lock.lock() }
+        defer { for shard in shards.reversed() { shard.lock.unlock() } }
+        var problems: [String] = []
+        var all: [String: Session] = [:]
+        for shard in shards {
+            for (id, slot) in shard.slotOfSession {
+                guard slot < shard.sessionSlots.count, shard.sessionSlots[slot].id == id else { problems.append("slot map broken for \(id)"); continue }
+                all[id] = shard.sessionSlots[slot]
+            }
+            if shard.slotOfSession.count != shard.sessionSlots.count { problems.append("slot count mismatch") }
+        }
+        for s in all.values {
+            guard case .session(let id) = shards[shardIndex(s.tokenHash)].tokens[s.tokenHash], id == s.id else { problems.append("token index missing \(s.id)"); continue }
+            if shards[shardIndex(s.userID)].users[s.userID]?[s.id] != s.expiresAt { problems.append("user index wrong for \(s.id)") }
+            if shards[shardIndex(s.createdBy)].creators[s.createdBy]?.contains(s.id) != true { problems.append("creator index missing \(s.id)") }
+            if !s.deviceID.isEmpty, shards[shardIndex(s.deviceID)].devices[s.deviceID]?.contains(s.id) != true { problems.append("device index missing \(s.id)") }
+        }
+        var indexed = 0
+        for shard in shards {
+            for entry in shard.tokens.values { if case .session(let id) = entry { indexed += 1; if all[id] == nil { problems.append("dangling token entry \(id)") } } }
+            for ids in shard.users.values { for id in ids.keys where all[id] == nil { problems.append("dangling user entry \(id)") } }
+        }
+        if indexed != all.count { problems.append("token index has \(indexed) entries for \(all.count) sessions") }
+        return problems
+    }
+}
