@@ -62,6 +62,9 @@ public enum Identifiers {
         tokenHashPrefix + hex(SHA256.hash(data: Array(token.utf8)))
     }
 
+    /// Lowercase hex SHA-256 of a string's UTF-8 bytes.
+    public static func sha256Hex(_ s: String) -> String { hex(SHA256.hash(data: Array(s.utf8))) }
+
     /// A request ID: the client's if 1-128 of `[A-Za-z0-9._:-]`, else `req-` + 16 Crockford chars.
     public static func requestID(incoming: String?) -> String {
         if let incoming, isValidRequestID(incoming) { return incoming }

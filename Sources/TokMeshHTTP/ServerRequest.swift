@@ -1,0 +1,64 @@
+// ServerRequest and ServerResponse: the transport-neutral request/response model every listener
+// (TCP HTTP/1.1 now, HTTP/2 in issue 4, the local Unix socket) feeds to one responder.
+import NIOCore
+import NIOHTTP1
+import TokMeshCore
+
+public enum PeerKind: Sendable, Equatable {
+    /// A TCP peer with its address.
+    case tcp(IPAddress)
+    /// The local admin socket.
+    case local
+}
+
+public struct ServerRequest: Sendable {
+    public var method: HTTPMethod
+    /// The raw path without the query string (not yet percent-decoded).
+    public var path: String
+    public var query: String?
+    public var headers: HTTPHeaders
+    public var body: [UInt8]
+    public var peer: PeerKind
+    public var version: HTTPVersion
+
+    public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8], peer: PeerKind, version: HTTPVersion) {
+        self.method = method
+        if let q = uri.firstIndex(of: "?") {
+            path = String(uri[..<q])
+            query = String(uri[uri.index(after: q)...])
+        } else {
+            path = uri
+            query = nil
+        }
+        self.headers = headers
+        self.body = body
+        self.peer = peer
+        self.version = version
+    }
+}
+
+public struct ServerResponse: Sendable {
+    public var status: HTTPResponseStatus
+    public var headers: HTTPHeaders
+    public var body: ByteBuffer?
+    /// Close the connection after this response (framing errors, 413).
+    public var closeConnection: Bool
+
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer? = nil, closeConnection: Bool = false) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+        self.closeConnection = closeConnection
+    }
+}
+
+/// What a listener calls. `respond` runs on the connection's event loop and may complete later.
+public protocol HTTPResponder: Sendable {
+    /// The body limit for a request head (checked on Content-Length and while reading).
+    func bodyLimit(method: HTTPMethod, uri: String) -> Int
+    /// The answer when a body passes its limit; the connection is closed after it.
+    func bodyTooLarge(method: HTTPMethod, uri: String, headers: HTTPHeaders, peer: PeerKind) -> ServerResponse
+    /// The answer to broken HTTP framing; the connection is closed after it.
+    func malformed() -> ServerResponse
+    func respond(to request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse>
+}

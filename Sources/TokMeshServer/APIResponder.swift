@@ -1,0 +1,219 @@
+// APIResponder: the request pipeline of spec/04 §2 for every listener — request ID, route
+// match (404/405), readiness gate, authentication (spec/03 §4.2; Argon2 off the event loop),
+// role, anti-replay, strict query/body decoding, one handler call, audit, envelope. Cache-hit
+// requests run entirely on the connection's event loop.
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import TokMeshAuth
+import TokMeshCore
+import TokMeshHTTP
+import TokMeshService
+
+final class APIResponder: HTTPResponder {
+    /// A request that waits longer than this for an Argon2 slot gets 429 (spec/03 §2.1).
+    static let blockingQueueWaitNanosMax: UInt64 = 1_000_000_000
+
+    let node: NodeContext
+    let router: Router<RouteSpec>
+
+    init(node: NodeContext, router: Router<RouteSpec>) {
+        self.node = node
+        self.router = router
+    }
+
+    private var now: Int64 { node.clock.nowMillis() }
+
+    func bodyLimit(method: HTTPMethod, uri: String) -> Int { node.config.maxBodyBytes }
+
+    func bodyTooLarge(method: HTTPMethod, uri: String, headers: HTTPHeaders, peer: PeerKind) -> ServerResponse {
+        let requestID = Identifiers.requestID(incoming: headers.first(name: "x-request-id"))
+        return Envelope.error(TokMeshError(.sysBodyTooLarge, details: ["limit": .int(Int64(node.config.maxBodyBytes))]), requestID: requestID, now: now)
+    }
+
+    func malformed() -> ServerResponse {
+        var e = TokMeshError(.sysMalformed, "Malformed HTTP request")
+        e.details["framing"] = true
+        return Envelope.error(e, requestID: Identifiers.requestID(incoming: nil), now: now)
+    }
+
+    func respond(to request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
+        let requestID = Identifiers.requestID(incoming: request.headers.first(name: "x-request-id"))
+        let isLocal = request.peer == .local
+        let spec: RouteSpec, parameters: [String: String], template: String
+        switch router.match(method: request.method.rawValue, path: request.path) {
+        case .matched(let s, let p, let t):
+            if case .localOnly = s.access, !isLocal { return fail(TokMeshError(.sysNoRoute), requestID, eventLoop) }
+            (spec, parameters, template) = (s, p, t)
+        case .methodNotAllowed(let allowed):
+            return fail(TokMeshError(.sysMethodNotAllowed, details: ["allowed": .strings(allowed)],
+                                     headers: [("Allow", allowed.joined(separator: ", "))]), requestID, eventLoop)
+        case .notFound:
+            return fail(TokMeshError(.sysNoRoute), requestID, eventLoop)
+        }
+        let adminRoute = template.hasPrefix("/admin/v1/")
+        if !spec.servedWhenNotReady && !node.started.load(ordering: .relaxed) {
+            return fail(TokMeshError(.sysUnavailable, "Node is not ready", headers: [("Retry-After", "1")]), requestID, eventLoop)
+        }
+
+        let peerIP: IPAddress
+        let clientIP: IPAddress
+        switch request.peer {
+        case .local:
+            peerIP = IPAddress(bytes: [127, 0, 0, 1])
+            clientIP = peerIP
+        case .tcp(let ip):
+            peerIP = ip
+            let resolver = ClientIPResolver(trustedProxies: node.authenticator.settings.trustedProxies)
+            clientIP = resolver.resolve(peer: ip) { name in request.headers[name] }
+        }
+        let context = PendingCall(request: request, spec: spec, parameters: parameters, requestID: requestID,
+                                  adminRoute: adminRoute, clientIP: clientIP, peerIP: peerIP)
+
+        // Authentication: local socket = LOCAL_ADMIN; open routes need nothing.
+        let principal: Principal
+        switch spec.access {
+        case .open:
+            principal = Principal(keyID: "anonymous", role: .metrics)
+        case .localOnly:
+            principal = .localAdmin
+        case .minimum:
+            if isLocal {
+                principal = .localAdmin
+                break
+            }
+            let credential = Authenticator.credential(authorization: request.headers.first(name: "authorization"),
+                                                      apiKey: request.headers.first(name: "x-api-key"))
+            do throws(TokMeshError) {
+                switch try node.authenticator.begin(credential: credential, clientIP: clientIP, adminRoute: adminRoute) {
+                case .authenticated(let p):
+                    principal = p
+                case .needsVerification(let pending):
+                    return offload(eventLoop, context) { () throws(TokMeshError) -> ServerResponse in
+                        do throws(TokMeshError) {
+                            let p = try self.node.authenticator.verify(pending)
+                            return self.finish(context, principal: p)
+                        } catch {
+                            return self.authFailure(error, context, keyID: pending.keyID)
+                        }
+                    }
+                }
+            } catch {
+                return eventLoop.makeSucceededFuture(authFailure(error, context, keyID: credential.flatMap(Self.keyIDPart)))
+            }
+        }
+        if spec.offload {
+            return offload(eventLoop, context) { () throws(TokMeshError) -> ServerResponse in self.finish(context, principal: principal) }
+        }
+        return eventLoop.makeSucceededFuture(finish(context, principal: principal))
+    }
+
+    struct PendingCall: Sendable {
+        var request: ServerRequest
+        var spec: RouteSpec
+        var parameters: [String: String]
+        var requestID: String
+        var adminRoute: Bool
+        var clientIP: IPAddress
+        var peerIP: IPAddress
+    }
+
+    private static func keyIDPart(_ credential: String) -> String? {
+        guard let colon = credential.firstIndex(of: ":") else { return nil }
+        return Identifiers.normalizeID(String(credential[..<colon]), kind: .apiKey)
+    }
+
+    private func fail(_ error: TokMeshError, _ requestID: String, _ eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
+        eventLoop.makeSucceededFuture(Envelope.error(error, requestID: requestID, now: now))
+    }
+
+    /// Runs `work` on the blocking pool; a request that waited over 1 s for a slot gets 429.
+    private func offload(_ eventLoop: any EventLoop, _ call: PendingCall, _ work: @escaping @Sendable () throws(TokMeshError) -> ServerResponse) -> EventLoopFuture<ServerResponse> {
+        let submitted = monotonicNanos()
+        let requestID = call.requestID
+        return node.blockingPool.runIfActive(eventLoop: eventLoop) { () -> ServerResponse in
+            if monotonicNanos() - submitted > APIResponder.blockingQueueWaitNanosMax {
+                return Envelope.error(TokMeshError(.sysRateLimited, "authentication queue is full", headers: [("Retry-After", "1")]),
+                                      requestID: requestID, now: self.now)
+            }
+            do throws(TokMeshError) {
+                return try work()
+            } catch {
+                return Envelope.error(error, requestID: requestID, now: self.now)
+            }
+        }.flatMapErrorThrowing { _ in
+            Envelope.error(TokMeshError(.sysUnavailable, "Node is stopping", headers: [("Retry-After", "1")]), requestID: requestID, now: self.now)
+        }
+    }
+
+    /// Audits and renders an authentication failure (401 AUTH_FAILED, 403 ACCESS_DENIED).
+    private func authFailure(_ error: TokMeshError, _ call: PendingCall, keyID: String?) -> ServerResponse {
+        let status = error.code.httpStatus
+        let ip = call.clientIP.description
+        if status == 401 && node.audit.allowAuthFailed(ip: ip, now: now) {
+            record(call, operatorID: keyID ?? "anonymous", action: "AUTH_FAILED", success: false, errorCode: error.code.rawValue)
+        } else if status == 403 {
+            record(call, operatorID: keyID ?? "anonymous", action: "ACCESS_DENIED", success: false, errorCode: error.code.rawValue)
+        }
+        return Envelope.error(error, requestID: call.requestID, now: now)
+    }
+
+    private func record(_ call: PendingCall, operatorID: String, action: String, resource: String? = nil, success: Bool,
+                        errorCode: String? = nil, details: JSONObject = JSONObject()) {
+        node.audit.record(AuditRecord(
+            operatorID: operatorID, action: action, resource: resource ?? call.request.path, success: success, errorCode: errorCode,
+            ipAddress: call.request.peer == .local ? "local" : call.clientIP.description,
+            tcpRemoteIP: call.request.peer == .local ? "local" : call.peerIP.description,
+            userAgent: SessionLimits.truncateUTF8(call.request.headers.first(name: "user-agent") ?? ""),
+            requestID: call.requestID, details: details))
+    }
+
+    /// Steps after authentication: role, anti-replay, decoding, the handler, audit, envelope.
+    private func finish(_ call: PendingCall, principal: Principal) -> ServerResponse {
+        let spec = call.spec
+        if case .minimum(let role) = spec.access {
+            do throws(TokMeshError) {
+                try Authenticator.authorize(principal, minimum: role, adminRoute: call.adminRoute)
+            } catch {
+                return authFailure(error, call, keyID: principal.keyID)
+            }
+        }
+        var routeCall: RouteCall?
+        do throws(TokMeshError) {
+            if call.request.method == .POST, !principal.isLocal, case .minimum = spec.access {
+                try node.authenticator.checkReplay(principal, timestamp: call.request.headers.first(name: "x-timestamp"),
+                                                   nonce: call.request.headers.first(name: "x-nonce"), mandatory: spec.replayMandatory)
+            }
+            if let encoding = call.request.headers.first(name: "content-encoding"), encoding.lowercased() != "identity" {
+                throw TokMeshError.malformed(nil, "Content-Encoding \(JSONBody.printable(encoding)) is not supported")
+            }
+            let query = try QueryParameters(raw: call.request.query, allowed: spec.queryParameters)
+            let body: JSONBody
+            if let fields = spec.bodyFields {
+                body = try JSONBody(bytes: call.request.body, allowed: fields)
+            } else {
+                body = JSONBody(object: JSONObject())
+            }
+            let userAgent = call.request.headers.first(name: "user-agent") ?? ""
+            let built = RouteCall(request: call.request, parameters: call.parameters, query: query, body: body, principal: principal,
+                                  caller: CallerContext(createdBy: principal.keyID, clientIP: call.clientIP.description, userAgent: userAgent),
+                                  requestID: call.requestID, clientIP: call.clientIP.description, tcpRemoteIP: call.peerIP.description)
+            routeCall = built
+            let result = try spec.handler(built)
+            if let audit = spec.audit {
+                record(call, operatorID: principal.keyID, action: result.auditAction ?? audit.action(built), resource: audit.resource(built),
+                       success: true, details: result.auditDetails)
+            }
+            return Envelope.success(result.status, data: result.data, requestID: call.requestID, now: now)
+        } catch {
+            if let audit = spec.audit, let built = routeCall {
+                record(call, operatorID: principal.keyID, action: audit.action(built), resource: audit.resource(built),
+                       success: false, errorCode: error.code.rawValue)
+            }
+            if error.code == .authTimestamp || error.code == .authNonce {
+                return authFailure(error, call, keyID: principal.keyID)
+            }
+            return Envelope.error(error, requestID: call.requestID, now: now)
+        }
+    }
+}

@@ -1,0 +1,29 @@
+// ConfigValidator: the cross-key rules of spec/08 §5 that single-value parsing cannot see
+// (TTL default ≤ max, grace ≤ shutdown timeout, upload ≥ body size, node ID format, socket path
+// length). File-system checks (data directory, LOCK) run when the node opens its data directory.
+import TokMeshCore
+
+enum ConfigValidator {
+    static func crossChecks(_ c: LoadedConfig) -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        func issue(_ code: ErrorCode, _ key: String, _ message: String) {
+            issues.append(ConfigIssue(code: code, key: key, message: message, source: c.sources[key]))
+        }
+        if case .duration(let d) = c.value("session.ttl.default"), case .duration(let m) = c.value("session.ttl.max"), d > m {
+            issue(.cfgConflict, "session.ttl.default", "must not exceed session.ttl.max")
+        }
+        if case .duration(let g) = c.value("server.shutdown.grace_period"), case .duration(let t) = c.value("server.shutdown.timeout"), g > t {
+            issue(.cfgConflict, "server.shutdown.grace_period", "must not exceed server.shutdown.timeout")
+        }
+        if case .size(let u) = c.value("server.http.max_upload_size"), case .size(let b) = c.value("server.http.max_body_size"), u < b {
+            issue(.cfgConflict, "server.http.max_upload_size", "must be at least server.http.max_body_size")
+        }
+        if case .string(let id) = c.value("cluster.node_id"), !id.isEmpty, !NodeIdentity.isValid(id) {
+            issue(.cfgRange, "cluster.node_id", "must be tmnd- followed by [a-z0-9-], 6-64 characters, ending in [a-z0-9]")
+        }
+        if let path = ServerConfig.socketPath(c), path.utf8.count > 107 {
+            issue(.cfgRange, "server.local.socket_path", "resolved socket path is longer than 107 bytes")
+        }
+        return issues
+    }
+}

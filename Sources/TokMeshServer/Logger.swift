@@ -1,0 +1,53 @@
+// Logger: JSON lines on stdout with the level filter of `telemetry.logging.level`. Callers pass
+// only public fields; tokens, secrets and bodies are never handed to it (spec/03 §11). The full
+// telemetry stack (redaction patterns, metrics, tracing) arrives with issue 7.
+import Foundation
+import Synchronization
+import TokMeshCore
+
+public final class Logger: Sendable {
+    public enum Level: Int, Sendable, Comparable {
+        case debug, info, warn, error
+        var name: String { ["DEBUG", "INFO", "WARN", "ERROR"][rawValue] }
+        public init?(name: String) {
+            switch name { case "debug": self = .debug; case "info": self = .info; case "warn": self = .warn; case "error": self = .error; default: return nil }
+        }
+        public static func < (a: Level, b: Level) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    private let minimum: Atomic<Int>
+    private let nodeID: Mutex<String>
+    private let clock: any TokMeshCore.Clock
+    private let output = Mutex(())
+
+    public init(level: Level, clock: any TokMeshCore.Clock) {
+        minimum = Atomic(level.rawValue)
+        nodeID = Mutex("")
+        self.clock = clock
+    }
+
+    public func setLevel(_ level: Level) { minimum.store(level.rawValue, ordering: .relaxed) }
+    func setNodeID(_ id: String) { nodeID.withLock { $0 = id } }
+
+    public func log(_ level: Level, _ logger: String, _ message: String, _ fields: JSONObject = JSONObject()) {
+        guard level.rawValue >= minimum.load(ordering: .relaxed) else { return }
+        var o = JSONObject()
+        o.append("timestamp", .string(CivilTime(unixMillis: clock.nowMillis()).rfc3339))
+        o.append("level", .string(level.name))
+        o.append("logger", .string(logger))
+        let node = nodeID.withLock { $0 }
+        if !node.isEmpty { o.append("node_id", .string(node)) }
+        o.append("message", .string(message))
+        for (k, v) in fields.pairs { o.append(k, v) }
+        var line = JSONWriter.write(.object(o))
+        line.append(0x0A)
+        output.withLock { _ in
+            var written = 0
+            while written < line.count {
+                let n = line.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress! + written, $0.count - written) }
+                if n <= 0 { if errno == EINTR { continue }; break }
+                written += n
+            }
+        }
+    }
+}

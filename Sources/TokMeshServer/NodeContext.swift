@@ -1,0 +1,52 @@
+// NodeContext: everything a route handler may use — the services, the configuration, the
+// audit log, readiness and counters — gathered once at start-up and shared read-only by every
+// listener.
+import NIOPosix
+import Synchronization
+import TokMeshAuth
+import TokMeshCore
+import TokMeshHTTP
+import TokMeshService
+
+final class NodeContext: Sendable {
+    static let version = "0.1.0"
+    static let buildTime = "unknown"
+
+    let config: ServerConfig
+    let nodeID: String
+    let clock: any TokMeshCore.Clock
+    let logger: Logger
+    let sessions: SessionService
+    let keys: KeyAdminService
+    let authenticator: Authenticator
+    let audit: AuditLog
+    let stats: ConnectionStats
+    /// Argon2 and other blocking work: max(1, cores/2) threads (spec/03 §2.1).
+    let blockingPool: NIOThreadPool
+    let startedAt: Int64
+    /// True once every listener is up; the readiness gate of spec/04 §2 (stays true while stopping).
+    let started = Atomic<Bool>(false)
+    /// What `/ready` reports: false before start and from the first moment of a graceful stop.
+    let ready = Atomic<Bool>(false)
+    /// Last GC trigger per type (Unix ms), for the once-per-60-s rule.
+    let gcTriggers = Mutex<[String: Int64]>([:])
+    let qpsSample = Mutex<(at: Int64, requests: UInt64, qps: Double)>((0, 0, 0))
+    let shutdownRequest: @Sendable (Int64) -> Void
+
+    init(config: ServerConfig, nodeID: String, clock: any TokMeshCore.Clock, logger: Logger, sessions: SessionService,
+         keys: KeyAdminService, authenticator: Authenticator, audit: AuditLog, stats: ConnectionStats,
+         blockingPool: NIOThreadPool, shutdownRequest: @escaping @Sendable (Int64) -> Void) {
+        self.config = config
+        self.nodeID = nodeID
+        self.clock = clock
+        self.logger = logger
+        self.sessions = sessions
+        self.keys = keys
+        self.authenticator = authenticator
+        self.audit = audit
+        self.stats = stats
+        self.blockingPool = blockingPool
+        self.startedAt = clock.nowMillis()
+        self.shutdownRequest = shutdownRequest
+    }
+}

@@ -1,0 +1,71 @@
+// RouteSpec: one row of the JSON API's route table — who may call it, which query parameters
+// and body fields it accepts, whether it runs off the event loop, how it is audited, and the
+// handler that decodes, calls one service method and encodes. The responder checks the
+// declared parts once, at the door, before any handler runs (STYLE §6).
+import NIOHTTP1
+import TokMeshAuth
+import TokMeshCore
+import TokMeshHTTP
+import TokMeshService
+
+enum Access: Sendable {
+    /// No credentials (`/health`, `/ready`).
+    case open
+    /// A minimum role (spec/03 §3).
+    case minimum(Role)
+    /// The local admin socket only (`/local/v1/*`); 404 on TCP.
+    case localOnly
+}
+
+struct RouteCall: Sendable {
+    var request: ServerRequest
+    var parameters: [String: String]
+    var query: QueryParameters
+    var body: JSONBody
+    var principal: Principal
+    var caller: CallerContext
+    var requestID: String
+    var clientIP: String
+    var tcpRemoteIP: String
+
+    func parameter(_ name: String) -> String { parameters[name] ?? "" }
+}
+
+struct RouteResult: Sendable {
+    var status: HTTPResponseStatus
+    var data: JSONObject
+    /// Overrides the route's audit action (e.g. KEY_ENABLED vs KEY_DISABLED).
+    var auditAction: String?
+    var auditDetails: JSONObject
+
+    init(_ status: HTTPResponseStatus = .ok, _ data: JSONObject, auditAction: String? = nil, auditDetails: JSONObject = JSONObject()) {
+        self.status = status
+        self.data = data
+        self.auditAction = auditAction
+        self.auditDetails = auditDetails
+    }
+}
+
+typealias RouteHandler = @Sendable (RouteCall) throws(TokMeshError) -> RouteResult
+
+struct AuditSpec: Sendable {
+    /// The action recorded (success or failure) unless the result overrides it.
+    var action: @Sendable (RouteCall) -> String
+    /// The resource named in the record.
+    var resource: @Sendable (RouteCall) -> String
+}
+
+struct RouteSpec: Sendable {
+    var access: Access
+    var queryParameters: Set<String> = []
+    /// Accepted body fields; nil for routes without a body (GET).
+    var bodyFields: Set<String>? = nil
+    /// Runs on the blocking pool (Argon2 hashing).
+    var offload = false
+    var audit: AuditSpec? = nil
+    /// With `security.anti_replay.required`, this POST needs X-Timestamp/X-Nonce (not validate).
+    var replayMandatory = true
+    /// Served while the node is not ready (spec/04 §2).
+    var servedWhenNotReady = false
+    var handler: RouteHandler
+}

@@ -1,0 +1,98 @@
+// ServerConfig: the typed view of a validated LoadedConfig that the node runs with. Built once
+// at start-up; hot-reloadable values are re-read on reload (issue 7).
+import TokMeshAuth
+import TokMeshCore
+
+public struct ServerConfig: Sendable {
+    public var loaded: LoadedConfig
+    public var httpEnabled: Bool
+    public var httpHost: String
+    public var httpPort: Int
+    public var maxBodyBytes: Int
+    public var maxUploadBytes: Int
+    public var idleTimeoutMillis: Int64
+    public var localEnabled: Bool
+    public var socketPath: String
+    public var shutdownGraceMillis: Int64
+    public var shutdownTimeoutMillis: Int64
+    public var nodeID: String
+    public var dataDirectory: String
+    public var limits: SessionLimits
+    public var gcIntervalMillis: Int64
+    public var gcSampleSize: Int
+    public var auth: AuthSettings
+    public var metricsAuthEnabled: Bool
+    public var logLevel: String
+    public var auditRetentionDays: Int
+    public var auditSessionEvents: Bool
+
+    static func socketPath(_ c: LoadedConfig) -> String? {
+        guard case .string(let dataDir) = c.value("storage.data_dir") else { return nil }
+        if case .string(let p) = c.value("server.local.socket_path"), !p.isEmpty { return p }
+        return (dataDir.hasSuffix("/") ? dataDir : dataDir + "/") + "tokmesh-server.sock"
+    }
+
+    public init(_ c: LoadedConfig) {
+        func bool(_ k: String) -> Bool { if case .bool(let b) = c.value(k) { return b }; preconditionFailure(k) }
+        func int(_ k: String) -> Int64 { if case .int(let i) = c.value(k) { return i }; preconditionFailure(k) }
+        func ms(_ k: String) -> Int64 { if case .duration(let d) = c.value(k) { return d }; preconditionFailure(k) }
+        func bytes(_ k: String) -> Int64 { if case .size(let s) = c.value(k) { return s }; preconditionFailure(k) }
+        func string(_ k: String) -> String { if case .string(let s) = c.value(k) { return s }; preconditionFailure(k) }
+        func cidrs(_ k: String) -> [CIDR] { if case .list(let l) = c.value(k) { return l.compactMap(CIDR.init) }; preconditionFailure(k) }
+
+        loaded = c
+        httpEnabled = bool("server.http.enabled")
+        let (host, port) = ConfigValue.parseAddress(string("server.http.address"))!
+        httpHost = host
+        httpPort = port
+        maxBodyBytes = Int(bytes("server.http.max_body_size"))
+        maxUploadBytes = Int(bytes("server.http.max_upload_size"))
+        idleTimeoutMillis = ms("server.http.idle_timeout")
+        localEnabled = bool("server.local.enabled")
+        socketPath = ServerConfig.socketPath(c)!
+        shutdownGraceMillis = ms("server.shutdown.grace_period")
+        shutdownTimeoutMillis = ms("server.shutdown.timeout")
+        nodeID = string("cluster.node_id")
+        dataDirectory = string("storage.data_dir")
+        limits = SessionLimits(ttlDefaultMillis: ms("session.ttl.default"), ttlMaxMillis: ms("session.ttl.max"),
+                               maxPerUser: Int(int("session.quota.max_per_user")))
+        gcIntervalMillis = ms("session.ttl.gc_interval")
+        gcSampleSize = Int(int("session.ttl.sample_size"))
+        var a = AuthSettings()
+        a.allowList = cidrs("security.auth.allow_list")
+        a.trustedProxies = cidrs("security.network.trusted_proxies")
+        a.rotationGraceMillis = ms("security.auth.rotation_grace")
+        a.cacheCapacity = Int(int("security.auth.cache_capacity"))
+        a.cacheTTLMillis = ms("security.auth.cache_ttl")
+        a.argon2 = Argon2Parameters(memory: UInt32(int("security.auth.argon2.memory")),
+                                    iterations: UInt32(int("security.auth.argon2.iterations")),
+                                    parallelism: UInt32(int("security.auth.argon2.parallelism")))
+        a.defaultRateLimit = Int(int("security.auth.default_rate_limit"))
+        a.failureLimit = Int(int("security.auth.failure_limit"))
+        a.antiReplayRequired = bool("security.anti_replay.required")
+        a.timestampWindowMillis = ms("security.anti_replay.timestamp_window")
+        a.nonceTTLMillis = ms("security.anti_replay.nonce_ttl")
+        a.nonceCacheSize = Int(int("security.anti_replay.nonce_cache_size"))
+        auth = a
+        metricsAuthEnabled = bool("telemetry.metrics.auth_enabled")
+        logLevel = string("telemetry.logging.level")
+        auditRetentionDays = Int(int("telemetry.audit.retention_days"))
+        auditSessionEvents = bool("telemetry.audit.session_events")
+    }
+
+    /// Start-up warnings of spec/08 §6 that depend on values.
+    public var startupWarnings: [ConfigIssue] {
+        var out = loaded.warnings
+        if auth.nonceTTLMillis < 2 * auth.timestampWindowMillis {
+            out.append(ConfigIssue(code: .cfgRange, key: "security.anti_replay.nonce_ttl",
+                                   message: "below 2 x timestamp_window leaves a replay gap", source: loaded.sources["security.anti_replay.nonce_ttl"]))
+        }
+        out.append(ConfigIssue(code: .cfgDependency, key: "server.https.enabled", message: "HTTPS is disabled; enable server.https for production", source: nil))
+        if httpEnabled, let ip = IPAddress(httpHost), !(ip.isIPv4 ? ip.bytes[0] == 127 : ip.bytes == [UInt8](repeating: 0, count: 15) + [1]),
+           case .bool(false) = loaded.value("security.allow_insecure_public") {
+            out.append(ConfigIssue(code: .cfgConflict, key: "server.http.address",
+                                   message: "server.http.address=\(httpHost):\(httpPort) accepts API keys and tokens in clear text from other hosts; enable TLS or set security.allow_insecure_public=true", source: nil))
+        }
+        return out
+    }
+}

@@ -1,0 +1,227 @@
+// TokMeshNode: the process lifecycle of `tokmesh-server` — parse flags, load and validate the
+// configuration (exit 78 on failure, 64 on usage errors), open the data directory, build the
+// services, bind the listeners, run the expiry GC, and stop gracefully on SIGTERM/SIGINT or
+// `POST /local/v1/shutdown` (/ready 503, serve through the grace period, close, flush, exit 0).
+import Dispatch
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+import TokMeshAuth
+import TokMeshCore
+import TokMeshHTTP
+import TokMeshService
+import TokMeshStorage
+
+public enum TokMeshNode {
+    public static let usage = """
+        Usage: tokmesh-server [--config FILE] [--<key>=<value>…]
+               tokmesh-server --check-config FILE | --config-reference | --version | --help
+        Every configuration key is also a flag (--server.http.address=127.0.0.1:5080) and an
+        environment variable (TOKMESH_SERVER_HTTP_ADDRESS).
+        """
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    /// Runs the server; returns the process exit code.
+    public static func main(arguments: [String], environment: [String: String]) async -> Int32 {
+        let loader = ConfigLoader(arguments: arguments, environment: environment,
+                                  workingDirectory: FileManager.default.currentDirectoryPath)
+        let parsed: (mode: LaunchMode, configFile: String?, flags: [(String, String)])
+        do {
+            parsed = try loader.parseArguments()
+        } catch {
+            printError("tokmesh-server: \(error.message)\n\(usage)")
+            return 64
+        }
+        switch parsed.mode {
+        case .help: print(usage); return 0
+        case .version: print("tokmesh-server \(NodeContext.version) (commit unknown, built \(NodeContext.buildTime))"); return 0
+        case .reference: print(ConfigKeys.reference(), terminator: ""); return 0
+        case .serve, .checkConfig: break
+        }
+        let config: ServerConfig
+        do {
+            config = ServerConfig(try loader.load(explicitFile: parsed.configFile, flags: parsed.flags))
+        } catch {
+            printError(error.report)
+            return 78
+        }
+        if parsed.mode == .checkConfig {
+            print("Configuration is valid.")
+            for w in config.startupWarnings { print("Warning: [\(w.code.rawValue)] \(w.key): \(w.message)") }
+            return 0
+        }
+        do {
+            return try await serve(config)
+        } catch let failure as ConfigFailure {
+            printError(failure.report)
+            return 78
+        } catch {
+            printError("tokmesh-server: \(error)")
+            return 1
+        }
+    }
+
+    static func serve(_ config: ServerConfig) async throws -> Int32 {
+        let clock = SystemClock()
+        let dataDirectory = try DataDirectory.open(config.dataDirectory)
+        defer { dataDirectory.release() }
+        let nodeID = try NodeIdentity.resolve(configured: config.nodeID, dataDirectory: config.dataDirectory, now: clock.nowMillis())
+        let logger = Logger(level: Logger.Level(name: config.logLevel) ?? .info, clock: clock)
+        logger.setNodeID(nodeID)
+        logStartup(config, logger: logger)
+        if config.localEnabled { try checkSocketPath(config.socketPath) }
+
+        let cores = System.coreCount
+        let engine = SessionEngine(shardCount: SessionEngine.defaultShardCount(cores: cores))
+        let sessions = SessionService(engine: engine, limits: config.limits, clock: clock)
+        let authenticator = Authenticator(registry: KeyRegistry(), settings: config.auth, clock: clock)
+        let keys = KeyAdminService(authenticator: authenticator, clock: clock)
+        let audit = try AuditLog(directory: config.dataDirectory + "/audit", nodeID: nodeID, clock: clock)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: cores)
+        let pool = NIOThreadPool(numberOfThreads: max(1, cores / 2))
+        pool.start()
+
+        let stop = StopSignal()
+        let node = NodeContext(config: config, nodeID: nodeID, clock: clock, logger: logger, sessions: sessions, keys: keys,
+                               authenticator: authenticator, audit: audit, stats: ConnectionStats(), blockingPool: pool,
+                               shutdownRequest: { grace in stop.fire(graceMillis: grace, trigger: "local_socket") })
+        let responder = APIResponder(node: node, router: APIRoutes.router(node))
+        let idle = TimeAmount.milliseconds(config.idleTimeoutMillis)
+
+        var servers: [HTTPServer] = []
+        do {
+            if config.httpEnabled {
+                let http = try await HTTPServer.bindTCP(host: config.httpHost, port: config.httpPort, group: group, responder: responder,
+                                                        stats: node.stats, idleTimeout: idle)
+                servers.append(http)
+                logger.log(.info, "tokmesh.server", "listening", ["listener": "http", "address": .string("\(config.httpHost):\(http.localPort ?? config.httpPort)")])
+            }
+            if config.localEnabled {
+                servers.append(try await HTTPServer.bindUnix(path: config.socketPath, group: group, responder: responder, stats: node.stats, idleTimeout: idle))
+                logger.log(.info, "tokmesh.server", "listening", ["listener": "local", "path": .string(config.socketPath)])
+            }
+        } catch {
+            logger.log(.error, "tokmesh.server", "cannot bind a listener", ["error": .string("\(error)")])
+            for s in servers { await s.close() }
+            try? await group.shutdownGracefully()
+            return 1
+        }
+
+        // Expiry GC (spec/01 §5.10) and daily audit retention, on one event loop.
+        let gcLoop = group.next()
+        let gcTask = gcLoop.scheduleRepeatedTask(initialDelay: .milliseconds(config.gcIntervalMillis),
+                                                 delay: .milliseconds(config.gcIntervalMillis)) { _ in
+            var rng = SystemRandomNumberGenerator()
+            _ = sessions.gcTick(sampleSize: config.gcSampleSize, using: &rng)
+        }
+        let retentionTask = gcLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .hours(24)) { _ in
+            audit.removeOld(retentionDays: config.auditRetentionDays, now: clock.nowMillis())
+        }
+
+        let signals = installSignalHandlers(stop: stop, graceMillis: config.shutdownGraceMillis)
+        node.started.store(true, ordering: .relaxed)
+        node.ready.store(true, ordering: .relaxed)
+        logger.log(.info, "tokmesh.server", "ready", ["event": "node_ready", "node_id": .string(nodeID)])
+
+        let (graceMillis, trigger) = await stop.wait()
+        node.ready.store(false, ordering: .relaxed)
+        logger.log(.info, "tokmesh.server", "shutting down", ["event": "shutdown_started", "trigger": .string(trigger), "grace_ms": .int(graceMillis)])
+        if graceMillis > 0 { try? await Task.sleep(nanoseconds: UInt64(graceMillis) * 1_000_000) }
+        for s in servers { await s.close() }
+        gcTask.cancel()
+        retentionTask.cancel()
+        signals.forEach { $0.cancel() }
+        try? await group.shutdownGracefully()
+        try? await pool.shutdownGracefully()
+        audit.stop()
+        if config.localEnabled { unlink(config.socketPath) }
+        logger.log(.info, "tokmesh.server", "stopped", ["event": "shutdown_complete"])
+        return 0
+    }
+
+    /// A stale socket is replaced; a non-socket, or a socket another process answers on → TM-CFG-1005.
+    static func checkSocketPath(_ path: String) throws {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return }
+        func conflict(_ message: String) -> ConfigFailure {
+            ConfigFailure(issues: [ConfigIssue(code: .cfgConflict, key: "server.local.socket_path", message: message, source: nil)])
+        }
+        guard (st.st_mode & S_IFMT) == S_IFSOCK else { throw conflict("\(path) exists and is not a socket") }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buf in
+            let bytes = Array(path.utf8.prefix(buf.count - 1))
+            buf.copyBytes(from: bytes)
+        }
+        let rc = withUnsafePointer(to: &address) { ptr in
+            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        if rc == 0 { throw conflict("another process is serving on \(path)") }
+    }
+
+    static func installSignalHandlers(stop: StopSignal, graceMillis: Int64) -> [any DispatchSourceSignal] {
+        [SIGTERM, SIGINT].map { sig in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler { stop.fire(graceMillis: graceMillis, trigger: sig == SIGTERM ? "SIGTERM" : "SIGINT") }
+            source.resume()
+            return source
+        }
+    }
+
+    static func logStartup(_ config: ServerConfig, logger: Logger) {
+        let l = config.loaded
+        logger.log(.info, "tokmesh.config", "configuration loaded", [
+            "event": "config_loaded",
+            "config_source": .object([
+                "file": l.filePath.map { .string($0) } ?? .null,
+                "env_overrides": .strings(l.envOverrides),
+                "cli_overrides": .strings(l.cliOverrides),
+            ]),
+            "config_summary": .object([
+                "server_http": .object(["enabled": .bool(config.httpEnabled), "address": .string("\(config.httpHost):\(config.httpPort)")]),
+                "server_local": .object(["enabled": .bool(config.localEnabled), "socket_path": .string(config.socketPath)]),
+                "storage": .object(["data_dir": .string(config.dataDirectory)]),
+                "telemetry": .object(["logging": .object(["level": .string(config.logLevel)])]),
+            ]),
+        ])
+        for w in config.startupWarnings {
+            logger.log(.warn, "tokmesh.config", w.message, ["event": "config_warning", "key": .string(w.key), "code": .string(w.code.rawValue)])
+        }
+    }
+}
+
+/// A one-shot stop request (first caller wins) that `serve` awaits.
+final class StopSignal: Sendable {
+    private struct State { var fired: (Int64, String)?; var waiter: CheckedContinuation<(Int64, String), Never>? }
+    private let state = Mutex(State())
+
+    func fire(graceMillis: Int64, trigger: String) {
+        let waiter = state.withLock { s -> CheckedContinuation<(Int64, String), Never>? in
+            guard s.fired == nil else { return nil }
+            s.fired = (graceMillis, trigger)
+            let w = s.waiter
+            s.waiter = nil
+            return w
+        }
+        waiter?.resume(returning: (graceMillis, trigger))
+    }
+
+    func wait() async -> (Int64, String) {
+        await withCheckedContinuation { (c: CheckedContinuation<(Int64, String), Never>) in
+            let fired = state.withLock { s -> (Int64, String)? in
+                if let f = s.fired { return f }
+                s.waiter = c
+                return nil
+            }
+            if let fired { c.resume(returning: fired) }
+        }
+    }
+}

@@ -1,0 +1,212 @@
+// SessionService: the one implementation of every session operation of spec/01 §5 — create,
+// get, validate, touch, renew, revoke, revoke-by-user, list — over the session engine. Every
+// front end (JSON HTTP now; RESP and Connect/gRPC later) only decodes, calls this, and encodes,
+// so limits, checks and error codes cannot drift between protocols.
+import Synchronization
+import TokMeshCore
+import TokMeshStorage
+
+public struct CreateSessionInput: Sendable {
+    public var userID: String?
+    public var deviceID: String?
+    public var ttlMillis: Int64?
+    public var data: [String: String]?
+    public var token: String?
+    public var sessionID: String?
+    public var ipAddress: String?
+    public var userAgent: String?
+    public init() {}
+}
+
+public struct CreateSessionOutput: Sendable, Equatable {
+    public var sessionID: String
+    public var token: String
+    public var userID: String
+    public var createdAt: Int64
+    public var expiresAt: Int64
+    public var version: UInt64
+}
+
+public struct RenewOutput: Sendable, Equatable {
+    public var sessionID: String
+    public var previousExpiresAt: Int64
+    public var newExpiresAt: Int64
+    public var version: UInt64
+}
+
+/// Transport facts a call carries: the caller's key (or LOCAL_ADMIN), client IP and agent.
+public struct CallerContext: Sendable {
+    public var createdBy: String
+    public var clientIP: String
+    public var userAgent: String
+    public init(createdBy: String, clientIP: String, userAgent: String) {
+        self.createdBy = createdBy
+        self.clientIP = clientIP
+        self.userAgent = userAgent
+    }
+}
+
+public final class SessionService: Sendable {
+    public let engine: SessionEngine
+    private let limitsBox: Mutex<SessionLimits>
+    public let clock: any TokMeshCore.Clock
+
+    public init(engine: SessionEngine, limits: SessionLimits, clock: any TokMeshCore.Clock) {
+        self.engine = engine
+        self.limitsBox = Mutex(limits)
+        self.clock = clock
+    }
+
+    public var limits: SessionLimits { limitsBox.withLock { $0 } }
+
+    /// Normalises a `tmss-` ID or throws TM-ARG-1001.
+    public static func sessionID(_ raw: String) throws(TokMeshError) -> String {
+        guard let id = Identifiers.normalizeID(raw, kind: .session) else {
+            throw TokMeshError.invalid("session_id", "Malformed session ID")
+        }
+        return id
+    }
+
+    // MARK: 5.1 create
+
+    public func create(_ input: CreateSessionInput, caller: CallerContext) throws(TokMeshError) -> CreateSessionOutput {
+        let limits = self.limits
+        let userID = try SessionLimits.checkUserID(input.userID)
+        let deviceID = try SessionLimits.checkDeviceID(input.deviceID)
+        let data = input.data ?? [:]
+        try SessionLimits.checkData(data)
+        let ip = try input.ipAddress.map { (ip: String) throws(TokMeshError) -> String in try SessionLimits.checkIPAddress(ip) } ?? caller.clientIP
+        let userAgent = SessionLimits.truncateUTF8(input.userAgent ?? caller.userAgent)
+        let ttl = try limits.checkTTL(millis: input.ttlMillis)
+        let clientSessionID = try input.sessionID.map { (raw: String) throws(TokMeshError) -> String in try SessionService.sessionID(raw) }
+        if let token = input.token, !Identifiers.isValidToken(token) { throw TokMeshError(.toknMalformed) }
+        let token: String
+        if let supplied = input.token { token = supplied } else { token = try Identifiers.newToken() }
+        let tokenHash = Identifiers.tokenHash(token)
+
+        var attempts = 0
+        while true {
+            let now = clock.nowMillis()
+            let id: String
+            if let clientSessionID { id = clientSessionID } else { id = try Identifiers.newSessionID(nowMillis: now) }
+            let session = Session(id: id, userID: userID, tokenHash: tokenHash, ipAddress: ip, userAgent: userAgent,
+                                  deviceID: deviceID, createdBy: caller.createdBy, createdAt: now, expiresAt: now + ttl, data: data)
+            do {
+                try engine.create(session, maxPerUser: limits.maxPerUser, now: now)
+                return CreateSessionOutput(sessionID: id, token: token, userID: userID, createdAt: now, expiresAt: session.expiresAt, version: 1)
+            } catch let error where error.code == .sessExists && clientSessionID == nil {
+                attempts += 1
+                if attempts > 3 { throw TokMeshError(.sysInternal, "could not generate a unique session ID") }
+            }
+        }
+    }
+
+    // MARK: 5.2 get
+
+    public func get(_ rawID: String) throws(TokMeshError) -> Session {
+        let id = try SessionService.sessionID(rawID)
+        switch engine.get(id, now: clock.nowMillis()) {
+        case .live(let s): return s
+        case .expired: throw TokMeshError(.sessExpired, details: ["session_id": .string(id)])
+        case .notFound: throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)])
+        }
+    }
+
+    // MARK: 5.3 validate
+
+    public func validate(token: String, touch: Bool, ipAddress: String?, userAgent: String?, caller: CallerContext) throws(TokMeshError) -> Session {
+        guard Identifiers.isValidToken(token) else { throw TokMeshError(.toknMalformed) }
+        let hash = Identifiers.tokenHash(token)
+        let now = clock.nowMillis()
+        switch engine.validate(tokenHash: hash, now: now) {
+        case .unknown: throw TokMeshError(.toknUnknown)
+        case .expired: throw TokMeshError(.toknExpired)
+        case .revoked(let revokedAt): throw TokMeshError(.toknRevoked, details: ["revoked_at": .int(revokedAt)])
+        case .live(let session):
+            guard touch else { return session }
+            let ip = try ipAddress.map { (ip: String) throws(TokMeshError) -> String in try SessionLimits.checkIPAddress(ip) } ?? caller.clientIP
+            let ua = SessionLimits.truncateUTF8(userAgent ?? caller.userAgent)
+            return engine.touchForValidate(session.id, tokenHash: hash, now: now, ip: ip, userAgent: ua) ?? session
+        }
+    }
+
+    // MARK: 5.4 touch
+
+    public func touch(_ rawID: String) throws(TokMeshError) -> Session {
+        let id = try SessionService.sessionID(rawID)
+        let now = clock.nowMillis()
+        return try engine.mutateLive(id, now: now) { (s: inout Session) throws(TokMeshError) -> Bool in
+            let active = max(s.lastActive, now)
+            guard active != s.lastActive else { return false }
+            s.lastActive = active
+            return true
+        }
+    }
+
+    // MARK: 5.5 renew
+
+    public func renew(_ rawID: String, ttlMillis: Int64?, expectedVersion: Int64?) throws(TokMeshError) -> RenewOutput {
+        let id = try SessionService.sessionID(rawID)
+        guard let ttlMillis else { throw TokMeshError.missing("ttl_seconds") }
+        let ttl = try limits.checkTTL(millis: ttlMillis)
+        if let v = expectedVersion, v < 1 { throw TokMeshError.invalid("expected_version", "expected_version must be at least 1") }
+        let (previous, s) = try engine.renew(id, ttlMillis: ttl, expectedVersion: expectedVersion.map { UInt64($0) }, now: clock.nowMillis())
+        return RenewOutput(sessionID: id, previousExpiresAt: previous, newExpiresAt: s.expiresAt, version: s.version)
+    }
+
+    // MARK: 5.7 revoke
+
+    public func revoke(_ rawID: String) throws(TokMeshError) -> RevokeOutcome {
+        let id = try SessionService.sessionID(rawID)
+        return engine.revoke(id, now: clock.nowMillis())
+    }
+
+    // MARK: 5.8 revoke by user
+
+    public func revokeByUser(_ rawUserID: String) throws(TokMeshError) -> Int {
+        let userID = try SessionLimits.checkUserID(rawUserID)
+        let ids = engine.sessionIDs(ofUser: userID)
+        if ids.count > SessionLimits.revokeByUserMax {
+            throw TokMeshError(.sessQuota, "Too many sessions to revoke in one call", details: [
+                "limit": .int(Int64(SessionLimits.revokeByUserMax)), "found": .int(Int64(ids.count)),
+            ])
+        }
+        let now = clock.nowMillis()
+        return ids.reduce(0) { $0 + (engine.revoke($1, now: now).revoked ? 1 : 0) }
+    }
+
+    // MARK: 5.9 list
+
+    public func list(_ query: SessionQuery) -> (items: [Session], total: Int) {
+        let now = clock.nowMillis()
+        var candidateIDs: Set<String>?
+        func intersect(_ ids: [String]) {
+            let set = Set(ids)
+            candidateIDs = candidateIDs.map { $0.intersection(set) } ?? set
+        }
+        if let u = query.userID { intersect(engine.sessionIDs(ofUser: u)) }
+        if let d = query.deviceID { intersect(engine.sessionIDs(ofDevice: d)) }
+        if let k = query.keyID { intersect(engine.sessionIDs(ofCreator: k)) }
+        let predicate = { (s: Session) -> Bool in query.matches(s, now: now) }
+        var matches = candidateIDs.map { engine.sessions(withIDs: $0).filter(predicate) } ?? engine.scan(predicate)
+        matches.sort { a, b in
+            let ka = query.sortBy == .lastActive ? a.lastActive : a.createdAt
+            let kb = query.sortBy == .lastActive ? b.lastActive : b.createdAt
+            if ka != kb { return query.ascending ? ka < kb : ka > kb }
+            return query.ascending ? a.id < b.id : a.id > b.id
+        }
+        let start = (query.page - 1) * query.size
+        guard start < matches.count else { return ([], matches.count) }
+        return (Array(matches[start..<min(matches.count, start + query.size)]), matches.count)
+    }
+
+    // MARK: expiry
+
+    public func gcTick<R: RandomNumberGenerator>(sampleSize: Int, using rng: inout R) -> Int {
+        engine.gcTick(now: clock.nowMillis(), sampleSize: sampleSize, using: &rng)
+    }
+
+    public func sweepAll() -> Int { engine.sweepAll(now: clock.nowMillis()) }
+
+    public func stats() -> EngineStats { engine.stats(now: clock.nowMillis()) }
+}

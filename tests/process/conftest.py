@@ -1,0 +1,76 @@
+"""Fixtures of the process test suite.
+
+Each test module gets its own `tokmesh-server` (module scope) started with the module's
+`NODE_ARGS` (extra `--key=value` flags) and `NODE_ENV` (extra environment), so flags differ
+per module and nodes are reused within one. `admin` is an emergency key from the local
+socket; `issuer` and `validator` are keys created with it and already in the auth cache.
+
+Environment: TOKMESH_SERVER_BIN (default .build/debug/tokmesh-server from the repository
+root); TOKMESH_KEEP_TMP=1 keeps the temporary data directories and logs.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tmlib import STARTED, Node, finish_node, start_node
+
+
+@pytest.fixture(scope="module")
+def node(request):
+    mod = request.module
+    name = mod.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+    n = start_node(name, getattr(mod, "NODE_ARGS", ()), getattr(mod, "NODE_ENV", None))
+    yield n
+    finish_node(n)
+
+
+@pytest.fixture
+def make_node():
+    """Factory for extra nodes that live for one test: make_node(args=[...], env={...})."""
+    mine: list[Node] = []
+
+    def factory(args=(), env=None, name="extra"):
+        n = start_node(name, args, env)
+        mine.append(n)
+        return n
+
+    yield factory
+    for n in mine:
+        finish_node(n)
+
+
+@pytest.fixture(scope="module")
+def admin(node):
+    key = node.emergency_key()
+    node.warm(key)
+    return key
+
+
+@pytest.fixture(scope="module")
+def issuer(node, admin):
+    key = node.create_key(admin, "issuer", description="process-test issuer")
+    node.warm(key)
+    return key
+
+
+@pytest.fixture(scope="module")
+def validator(node, admin):
+    key = node.create_key(admin, "validator", description="process-test validator")
+    node.warm(key)
+    return key
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed and rep.when in ("setup", "call"):
+        seen = set()
+        for n in list(STARTED):
+            if id(n) in seen:
+                continue
+            seen.add(id(n))
+            state = "running" if n.alive() else f"exited {n.proc.returncode if n.proc else n.returncode}"
+            rep.sections.append((f"tokmesh-server {n.name} ({state}, {n.log_path}) log tail",
+                                 n.log_tail(40)))
