@@ -125,7 +125,7 @@ public enum TokMeshNode {
         let signals = installSignalHandlers(stop: stop, graceMillis: config.shutdownGraceMillis)
         node.started.store(true, ordering: .relaxed)
         node.ready.store(true, ordering: .relaxed)
-        logger.log(.info, "tokmesh.server", "ready", ["event": "node_ready", "node_id": .string(nodeID)])
+        logger.log(.info, "tokmesh.server", "ready", ["event": "node_ready"])
 
         let (graceMillis, trigger) = await stop.wait()
         node.ready.store(false, ordering: .relaxed)

@@ -1,0 +1,47 @@
+// Tests of the strict JSON rules of spec/04 §4 and the writer's escaping.
+import Testing
+@testable import TokMeshCore
+
+@Suite struct JSONTests {
+    func parse(_ s: String) throws -> JSONValue { try JSONParser.parse(Array(s.utf8)) }
+
+    @Test func roundTrip() throws {
+        let text = #"{"a":1,"b":[true,false,null],"c":"x\"y\\z\n","d":-2.5,"e":{"f":"é😀"}}"#
+        let value = try parse(text)
+        #expect(JSONWriter.string(value) == #"{"a":1,"b":[true,false,null],"c":"x\"y\\z\n","d":-2.5,"e":{"f":"é😀"}}"#)
+        #expect(try parse(#""\u00e9\ud83d\ude00""#) == .string("é😀"))
+    }
+
+    @Test("duplicate keys, trailing data, bad numbers and deep nesting are refused")
+    func strictness() {
+        for bad in [#"{"a":1,"a":2}"#, #"{"a":1} x"#, "01", "1.", "-", #"{"a":}"#, "[1,]", #""\ud800""#, "\"a\u{01}\"", "nul", "1e400"] {
+            #expect(throws: JSONParseError.self, "\(bad)") { try parse(bad) }
+        }
+        let deep = String(repeating: "[", count: 33) + String(repeating: "]", count: 33)
+        #expect(throws: JSONParseError.self) { try parse(deep) }
+        let ok = String(repeating: "[", count: 32) + String(repeating: "]", count: 32)
+        #expect((try? parse(ok)) != nil)
+    }
+
+    @Test("integers stay exact; out-of-int64 numbers become doubles")
+    func numbers() throws {
+        #expect(try parse("9223372036854775807") == .int(Int64.max))
+        #expect(try parse("9223372036854775808") == .double(9223372036854775808))
+        #expect(try parse("1.0") == .double(1))
+    }
+
+    @Test("JSONBody: unknown fields and wrong types are TM-SYS-4000, null is absent")
+    func body() throws {
+        #expect(throws: TokMeshError.self) { try JSONBody(bytes: Array(#"{"x":1}"#.utf8), allowed: ["a"]) }
+        let b = try JSONBody(bytes: Array(#"{"a":null,"n":1.5,"s":"v"}"#.utf8), allowed: ["a", "n", "s"])
+        #expect(try b.string("a") == nil)
+        do {
+            _ = try b.int("n")
+            Issue.record("a non-integral number must be refused")
+        } catch {
+            #expect(error.code == .sysMalformed && error.details["field"] == .string("n"))
+        }
+        #expect(try JSONBody(bytes: [], allowed: []).object.isEmpty)
+        #expect(throws: TokMeshError.self) { try JSONBody(bytes: Array("[1]".utf8), allowed: []) }
+    }
+}
