@@ -1,0 +1,103 @@
+// Tests of configuration loading (spec/08): precedence flag > env > file > default, value
+// formats, every failure collected with its code and source, and the router's table.
+import Foundation
+import Testing
+@testable import TokMeshCore
+@testable import TokMeshHTTP
+@testable import TokMeshServer
+
+@Suite struct ConfigTests {
+    func load(_ args: [String] = [], env: [String: String] = [:], file: String? = nil) throws -> LoadedConfig {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tmcfg-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        var args = args
+        if let file {
+            try file.write(toFile: dir + "/c.yaml", atomically: true, encoding: .utf8)
+            args.append("--config=" + dir + "/c.yaml")
+        }
+        let loader = ConfigLoader(arguments: args, environment: env.merging(["HOME": dir]) { a, _ in a }, workingDirectory: dir)
+        let parsed = try loader.parseArguments()
+        return try loader.load(explicitFile: parsed.configFile, flags: parsed.flags)
+    }
+
+    func issues(_ args: [String] = [], env: [String: String] = [:], file: String? = nil) -> [ConfigIssue] {
+        do { _ = try load(args, env: env, file: file); return [] } catch let f as ConfigFailure { return f.issues } catch { return [] }
+    }
+
+    @Test("spec/08 §1: flag > env > file > default")
+    func precedence() throws {
+        let yaml = "session:\n  quota:\n    max_per_user: 7\n  ttl:\n    default: 1h\n"
+        let c = try load(["--session.quota.max-per-user", "9"], env: ["TOKMESH_SESSION_TTL_DEFAULT": "30m"], file: yaml)
+        #expect(c.value("session.quota.max_per_user") == .int(9))
+        #expect(c.value("session.ttl.default") == .duration(1_800_000))
+        #expect(c.value("session.ttl.max") == .duration(720 * 3_600_000))
+        #expect(c.sources["session.ttl.default"] == .env("TOKMESH_SESSION_TTL_DEFAULT"))
+        #expect(try load(file: yaml).value("session.quota.max_per_user") == .int(7))
+        #expect(try load(["--telemetry.audit.session_events"]).value("telemetry.audit.session_events") == .bool(true))
+    }
+
+    @Test("spec/08 §3: durations, sizes, addresses and CIDR lists")
+    func formats() throws {
+        #expect(ConfigValue.parseDuration("1h30m") == 5_400_000)
+        #expect(ConfigValue.parseDuration("1.5s") == 1500)
+        #expect(ConfigValue.parseDuration("90") == nil)
+        #expect(ConfigValue.parseDuration("0") == 0)
+        #expect(ConfigValue.parseSize("64KB") == 65536 && ConfigValue.parseSize("1mib") == 1_048_576 && ConfigValue.parseSize("12") == nil)
+        #expect(ConfigValue.parseAddress("[::1]:5080")! == ("::1", 5080))
+        #expect(ConfigValue.parseAddress(":5080") == nil)
+        let c = try load(["--security.network.trusted_proxies=127.0.0.1, 10.0.0.0/8"])
+        #expect(c.value("security.network.trusted_proxies") == .list(["127.0.0.1/32", "10.0.0.0/8"]))
+    }
+
+    @Test("spec/08 §5: every failure is collected with its code, in key-table order")
+    func validationErrors() {
+        let found = issues(["--server.http.address=127.0.0.1:99999"], env: ["TOKMESH_SESSION_TTL_DEFAULT": "banana"],
+                           file: "session:\n  quota:\n    max_per_user: 0\nbogus: 1\n")
+        #expect(found.map(\.code) == [.cfgFormat, .cfgRange, .cfgFormat, .cfgRange])
+        #expect(found.map(\.key) == ["bogus", "server.http.address", "session.ttl.default", "session.quota.max_per_user"])
+        #expect(found[1].line == "[TM-CFG-1002] server.http.address: port 99999 is out of range 1-65535 (from flag --server.http.address)")
+        #expect(found[2].line.hasSuffix("(from env TOKMESH_SESSION_TTL_DEFAULT)"))
+        let report = ConfigFailure(issues: found).report
+        #expect(report.hasPrefix("[FATAL] Configuration validation failed (4 errors)\nError 1/4: "))
+    }
+
+    @Test("cross-key rules and YAML types")
+    func crossChecks() {
+        #expect(issues(["--session.ttl.default=800h"]).map(\.code) == [.cfgConflict])
+        #expect(issues(file: "security:\n  anti_replay:\n    required: yes\n").map(\.code) == [.cfgFormat])
+        #expect(issues(file: "server: [1, 2\n").map(\.code) == [.cfgFormat])
+        #expect(issues(["--config=/nonexistent/c.yaml"]).map(\.code) == [.cfgMissing])
+        #expect(issues(env: ["TOKMESH_SERVER_CONFIG_FILE": "/nonexistent/c.yaml"]).map(\.code) == [.cfgMissing])
+        #expect(issues(["--cluster.node_id=tmnd-Bad"]).map(\.code) == [.cfgRange])
+    }
+
+    @Test("spec/08 §2: env names are unique and unknown flags are usage errors")
+    func names() {
+        #expect(Set(ConfigKeys.all.map(\.envName)).count == ConfigKeys.all.count)
+        #expect(ConfigKeys.byName["server.http.max_body_size"]?.envName == "TOKMESH_SERVER_HTTP_MAX_BODY_SIZE")
+        #expect(throws: UsageError.self) { _ = try ConfigLoader(arguments: ["--no.such.key=1"], environment: [:], workingDirectory: "/").parseArguments() }
+    }
+
+    @Test("relative paths: file values against the file's directory, flags against the working directory")
+    func paths() throws {
+        let c = try load(["--storage.data_dir=./d"])
+        guard case .string(let p) = c.value("storage.data_dir") else { Issue.record("not a path"); return }
+        #expect(p.hasSuffix("/d") && p.hasPrefix("/"))
+    }
+}
+
+@Suite struct RouterTests {
+    @Test("exact and templated routes, 405 with the allowed methods, percent-decoding")
+    func matching() {
+        let router = Router<Int>([Route("GET", "/sessions", 1), Route("POST", "/sessions", 2), Route("GET", "/sessions/{id}", 3),
+                                  Route("POST", "/sessions/{id}/touch", 4)])
+        guard case .matched(3, let p, _) = router.match(method: "GET", path: "/sessions/a%2Fb") else { Issue.record("no match"); return }
+        #expect(p["id"] == "a/b")
+        guard case .methodNotAllowed(let allowed) = router.match(method: "PATCH", path: "/sessions/x") else { Issue.record("expected 405"); return }
+        #expect(allowed == ["GET"])
+        if case .notFound = router.match(method: "GET", path: "/sessions/") {} else { Issue.record("empty parameter must not match") }
+        if case .notFound = router.match(method: "GET", path: "/Sessions") {} else { Issue.record("paths are case-sensitive") }
+        #expect(QueryString.parse("a=1+2&b=%2B")!.map { "\($0.0)=\($0.1)" } == ["a=1 2", "b=+"])
+    }
+}
