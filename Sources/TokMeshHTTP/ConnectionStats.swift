@@ -5,5 +5,7 @@ import Synchronization
 public final class ConnectionStats: Sendable {
     public let openConnections = Atomic<Int>(0)
     public let requestsServed = Atomic<UInt64>(0)
-    public init() {}
+    /// `server.max_connections` over every TCP listener.
+    public let maxConnections: Int
+    public init(maxConnections: Int = 10_000) { self.maxConnections = maxConnections }
 }

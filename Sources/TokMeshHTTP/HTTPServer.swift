@@ -18,6 +18,10 @@ public final class HTTPServer: Sendable {
 
     static func childInitializer(responder: any HTTPResponder, stats: ConnectionStats, idleTimeout: TimeAmount, local: Bool) -> @Sendable (any Channel) -> EventLoopFuture<Void> {
         { channel in
+            // `server.max_connections`: excess client connections are closed at accept.
+            if !local && stats.openConnections.load(ordering: .relaxed) >= stats.maxConnections {
+                return channel.close()
+            }
             let peer: PeerKind
             if local {
                 peer = .local

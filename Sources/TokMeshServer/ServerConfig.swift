@@ -11,6 +11,7 @@ public struct ServerConfig: Sendable {
     public var maxBodyBytes: Int
     public var maxUploadBytes: Int
     public var idleTimeoutMillis: Int64
+    public var maxConnections: Int
     public var localEnabled: Bool
     public var socketPath: String
     public var shutdownGraceMillis: Int64
@@ -48,6 +49,7 @@ public struct ServerConfig: Sendable {
         maxBodyBytes = Int(bytes("server.http.max_body_size"))
         maxUploadBytes = Int(bytes("server.http.max_upload_size"))
         idleTimeoutMillis = ms("server.http.idle_timeout")
+        maxConnections = Int(int("server.max_connections"))
         localEnabled = bool("server.local.enabled")
         socketPath = ServerConfig.socketPath(c)!
         shutdownGraceMillis = ms("server.shutdown.grace_period")

@@ -87,7 +87,7 @@ public enum TokMeshNode {
 
         let stop = StopSignal()
         let node = NodeContext(config: config, nodeID: nodeID, clock: clock, logger: logger, sessions: sessions, keys: keys,
-                               authenticator: authenticator, audit: audit, stats: ConnectionStats(), blockingPool: pool,
+                               authenticator: authenticator, audit: audit, stats: ConnectionStats(maxConnections: config.maxConnections), blockingPool: pool,
                                shutdownRequest: { grace in stop.fire(graceMillis: grace, trigger: "local_socket") })
         let responder = APIResponder(node: node, router: APIRoutes.router(node))
         let idle = TimeAmount.milliseconds(config.idleTimeoutMillis)
