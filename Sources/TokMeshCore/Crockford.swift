@@ -14,9 +14,10 @@ public enum Crockford {
         return t
     }()
 
-    /// `count` random characters.
+    /// `count` random characters (CSPRNG bytes drawn from a shared pool, so a request ID costs
+    /// no system call of its own).
     public static func random(_ count: Int) throws(TokMeshError) -> String {
-        let bytes = try SecureRandom.bytes(count)
+        let bytes = try SecureRandom.pooledBytes(count)
         return String(decoding: bytes.map { alphabet[Int($0 & 31)] }, as: UTF8.self)
     }
 }

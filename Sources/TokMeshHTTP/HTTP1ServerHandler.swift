@@ -44,6 +44,11 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let head):
+            if !HTTP1ServerHandler.headWithinLimits(head) {
+                state = .discarding
+                write(context, responder.malformed(), keepAlive: false)
+                return
+            }
             let limit = responder.bodyLimit(method: head.method, uri: head.uri)
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limit {
                 state = .discarding
@@ -51,6 +56,9 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 return
             }
             state = .reading(head: head, body: context.channel.allocator.buffer(capacity: 0), limit: limit)
+            if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
+                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+            }
         case .body(var chunk):
             guard case .reading(let head, var body, let limit) = state else { return }
             if body.readableBytes + chunk.readableBytes > limit {
@@ -69,12 +77,17 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let request = ServerRequest(method: head.method, uri: head.uri, headers: head.headers,
                                             body: body.readBytes(length: body.readableBytes) ?? [], peer: peerKind, version: head.version)
                 let keepAlive = head.isKeepAlive
-                let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-                responder.respond(to: request, on: context.eventLoop).whenComplete { result in
-                    let (handler, context) = loopBound.value
-                    switch result {
-                    case .success(let response): handler.write(context, response, keepAlive: keepAlive && !response.closeConnection)
-                    case .failure: handler.write(context, handler.responder.malformed(), keepAlive: false)
+                switch responder.respond(to: request, on: context.eventLoop) {
+                case .now(let response):
+                    write(context, response, keepAlive: keepAlive && !response.closeConnection)
+                case .later(let future):
+                    let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+                    future.whenComplete { result in
+                        let (handler, context) = loopBound.value
+                        switch result {
+                        case .success(let response): handler.write(context, response, keepAlive: keepAlive && !response.closeConnection)
+                        case .failure: handler.write(context, handler.responder.malformed(), keepAlive: false)
+                        }
                     }
                 }
             case .discarding:
@@ -83,6 +96,18 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 break
             }
         }
+    }
+
+    /// spec/04 §1: request target ≤ 8 KiB, header section ≤ 16 KiB and ≤ 100 fields.
+    static let requestTargetBytesMax = 8 * 1024
+    static let headerBytesMax = 16 * 1024
+    static let headerFieldsMax = 100
+
+    static func headWithinLimits(_ head: HTTPRequestHead) -> Bool {
+        guard head.uri.utf8.count <= requestTargetBytesMax, head.headers.count <= headerFieldsMax else { return false }
+        var bytes = 0
+        for (name, value) in head.headers { bytes += name.utf8.count + value.utf8.count + 4 }
+        return bytes <= headerBytesMax
     }
 
     private func write(_ context: ChannelHandlerContext, _ response: ServerResponse, keepAlive: Bool) {

@@ -60,5 +60,11 @@ public protocol HTTPResponder: Sendable {
     func bodyTooLarge(method: HTTPMethod, uri: String, headers: HTTPHeaders, peer: PeerKind) -> ServerResponse
     /// The answer to broken HTTP framing; the connection is closed after it.
     func malformed() -> ServerResponse
-    func respond(to request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse>
+    func respond(to request: ServerRequest, on eventLoop: any EventLoop) -> ResponderResult
+}
+
+/// A response available at once (the hot path: no future allocated) or later (blocking work).
+public enum ResponderResult: Sendable {
+    case now(ServerResponse)
+    case later(EventLoopFuture<ServerResponse>)
 }

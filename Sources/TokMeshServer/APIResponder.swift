@@ -37,7 +37,7 @@ final class APIResponder: HTTPResponder {
         return Envelope.error(e, requestID: Identifiers.requestID(incoming: nil), now: now)
     }
 
-    func respond(to request: ServerRequest, on eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
+    func respond(to request: ServerRequest, on eventLoop: any EventLoop) -> ResponderResult {
         let requestID = Identifiers.requestID(incoming: request.headers.first(name: "x-request-id"))
         let isLocal = request.peer == .local
         let spec: RouteSpec, parameters: [String: String], template: String
@@ -99,13 +99,13 @@ final class APIResponder: HTTPResponder {
                     }
                 }
             } catch {
-                return eventLoop.makeSucceededFuture(authFailure(error, context, keyID: credential.flatMap(Self.keyIDPart)))
+                return .now(authFailure(error, context, keyID: credential.flatMap(Self.keyIDPart)))
             }
         }
         if spec.offload {
             return offload(eventLoop, context) { () throws(TokMeshError) -> ServerResponse in self.finish(context, principal: principal) }
         }
-        return eventLoop.makeSucceededFuture(finish(context, principal: principal))
+        return .now(finish(context, principal: principal))
     }
 
     struct PendingCall: Sendable {
@@ -123,15 +123,15 @@ final class APIResponder: HTTPResponder {
         return Identifiers.normalizeID(String(credential[..<colon]), kind: .apiKey)
     }
 
-    private func fail(_ error: TokMeshError, _ requestID: String, _ eventLoop: any EventLoop) -> EventLoopFuture<ServerResponse> {
-        eventLoop.makeSucceededFuture(Envelope.error(error, requestID: requestID, now: now))
+    private func fail(_ error: TokMeshError, _ requestID: String, _ eventLoop: any EventLoop) -> ResponderResult {
+        .now(Envelope.error(error, requestID: requestID, now: now))
     }
 
     /// Runs `work` on the blocking pool; a request that waited over 1 s for a slot gets 429.
-    private func offload(_ eventLoop: any EventLoop, _ call: PendingCall, _ work: @escaping @Sendable () throws(TokMeshError) -> ServerResponse) -> EventLoopFuture<ServerResponse> {
+    private func offload(_ eventLoop: any EventLoop, _ call: PendingCall, _ work: @escaping @Sendable () throws(TokMeshError) -> ServerResponse) -> ResponderResult {
         let submitted = monotonicNanos()
         let requestID = call.requestID
-        return node.blockingPool.runIfActive(eventLoop: eventLoop) { () -> ServerResponse in
+        return .later(node.blockingPool.runIfActive(eventLoop: eventLoop) { () -> ServerResponse in
             if monotonicNanos() - submitted > APIResponder.blockingQueueWaitNanosMax {
                 return Envelope.error(TokMeshError(.sysRateLimited, "authentication queue is full", headers: [("Retry-After", "1")]),
                                       requestID: requestID, now: self.now)
@@ -143,7 +143,7 @@ final class APIResponder: HTTPResponder {
             }
         }.flatMapErrorThrowing { _ in
             Envelope.error(TokMeshError(.sysUnavailable, "Node is stopping", headers: [("Retry-After", "1")]), requestID: requestID, now: self.now)
-        }
+        })
     }
 
     /// Audits and renders an authentication failure (401 AUTH_FAILED, 403 ACCESS_DENIED).

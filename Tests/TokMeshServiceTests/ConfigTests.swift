@@ -101,3 +101,12 @@ import Testing
         #expect(QueryString.parse("a=1+2&b=%2B")!.map { "\($0.0)=\($0.1)" } == ["a=1 2", "b=+"])
     }
 }
+
+@Suite struct ConfigurationDocTests {
+    @Test("docs/configuration.md is the key table as --config-reference prints it")
+    func docMatchesTable() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let doc = try String(contentsOf: root.appendingPathComponent("docs/configuration.md"), encoding: .utf8)
+        #expect(doc.hasSuffix(ConfigKeys.reference()), "regenerate docs/configuration.md with tokmesh-server --config-reference")
+    }
+}
