@@ -14,8 +14,12 @@ public final class Authenticator: Sendable {
     public let nonces: NonceCache
     private let settingsBox: Mutex<AuthSettings>
     private let clock: any TokMeshCore.Clock
+    /// Called once when a client IP becomes blocked (the BRUTE_FORCE_BLOCKED audit record).
+    private let onBlocked: (@Sendable (IPAddress) -> Void)?
 
-    public init(registry: KeyRegistry, settings: AuthSettings, clock: any TokMeshCore.Clock) {
+    public init(registry: KeyRegistry, settings: AuthSettings, clock: any TokMeshCore.Clock,
+                onBlocked: (@Sendable (IPAddress) -> Void)? = nil) {
+        self.onBlocked = onBlocked
         self.registry = registry
         self.cache = ValidationCache(capacity: settings.cacheCapacity, ttlNanos: UInt64(settings.cacheTTLMillis) * 1_000_000)
         self.bruteForce = BruteForceGuard(failureLimit: settings.failureLimit)
@@ -50,8 +54,12 @@ public final class Authenticator: Sendable {
     }
 
     private func invalid(_ ip: IPAddress, now: Int64) -> TokMeshError {
-        bruteForce.recordFailure(ip, now: now)
+        countFailure(ip, now: now)
         return TokMeshError(.authInvalid)
+    }
+
+    private func countFailure(_ ip: IPAddress, now: Int64) {
+        if bruteForce.recordFailure(ip, now: now) { onBlocked?(ip) }
     }
 
     /// Steps 1-7. A cache hit completes authentication (and takes a rate-limit token).
@@ -93,11 +101,11 @@ public final class Authenticator: Sendable {
 
     private func checkKeyState(_ key: APIKey, clientIP: IPAddress, now: Int64, countFailure: Bool) throws(TokMeshError) {
         if key.status == .disabled {
-            if countFailure { bruteForce.recordFailure(clientIP, now: now) }
+            if countFailure { self.countFailure(clientIP, now: now) }
             throw TokMeshError(.authDisabled)
         }
         if key.isExpired(now: now) {
-            if countFailure { bruteForce.recordFailure(clientIP, now: now) }
+            if countFailure { self.countFailure(clientIP, now: now) }
             throw TokMeshError(.authInvalid)
         }
     }

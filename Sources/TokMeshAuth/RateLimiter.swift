@@ -12,7 +12,9 @@ public final class RateLimiter: Sendable {
 
     private static func refill(_ b: inout Bucket, rate: Int, nowNanos: UInt64) {
         if b.rate != rate { b.rate = rate; b.tokens = min(b.tokens, Double(rate)) }
-        let elapsed = Double(nowNanos &- b.lastNanos) / 1e9
+        // Readings taken on other threads may arrive out of order: time never runs backwards here.
+        guard nowNanos > b.lastNanos else { return }
+        let elapsed = Double(nowNanos - b.lastNanos) / 1e9
         b.tokens = min(Double(rate), b.tokens + elapsed * Double(rate))
         b.lastNanos = nowNanos
     }

@@ -78,9 +78,13 @@ public enum TokMeshNode {
         let cores = System.coreCount
         let engine = SessionEngine(shardCount: SessionEngine.defaultShardCount(cores: cores))
         let sessions = SessionService(engine: engine, limits: config.limits, clock: clock)
-        let authenticator = Authenticator(registry: KeyRegistry(), settings: config.auth, clock: clock)
-        let keys = KeyAdminService(authenticator: authenticator, clock: clock)
         let audit = try AuditLog(directory: config.dataDirectory + "/audit", nodeID: nodeID, clock: clock)
+        let authenticator = Authenticator(registry: KeyRegistry(), settings: config.auth, clock: clock) { ip in
+            audit.record(AuditRecord(operatorID: "anonymous", action: "BRUTE_FORCE_BLOCKED", resource: ip.description, success: false,
+                                     errorCode: ErrorCode.sysRateLimited.rawValue, ipAddress: ip.description, tcpRemoteIP: ip.description,
+                                     userAgent: "", requestID: "", details: ["blocked_seconds": .int(BruteForceGuard.windowMillis / 1000)]))
+        }
+        let keys = KeyAdminService(authenticator: authenticator, clock: clock)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: cores)
         let pool = NIOThreadPool(numberOfThreads: max(1, cores / 2))
         pool.start()

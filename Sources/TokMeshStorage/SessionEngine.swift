@@ -265,11 +265,17 @@ public final class SessionEngine: Sendable {
 
     // MARK: expiry
 
+    /// How long an expired session stays held before background GC may purge it, so a client
+    /// validating just after expiry gets the precise "expired" answer (TM-TOKN-4011,
+    /// TM-SESS-4041) rather than "unknown". Reads are exact regardless (lazy expiry).
+    public static let expiredRetentionMillis: Int64 = 2000
+
     /// One GC tick: the sampler (up to `rounds` rounds of `sampleSize` random picks, another
     /// round only while more than 25% of a sample was expired) and the due sweep (≤ `dueLimit`
-    /// items whose expiry second is wholly past). Returns the number of sessions and
-    /// tombstones purged.
-    public func gcTick<R: RandomNumberGenerator>(now: Int64, sampleSize: Int, rounds: Int = 4, dueLimit: Int = 10_000, using rng: inout R) -> Int {
+    /// items whose expiry second is wholly past), both over items expired for at least
+    /// `expiredRetentionMillis`. Returns the number of sessions and tombstones purged.
+    public func gcTick<R: RandomNumberGenerator>(now currentTime: Int64, sampleSize: Int, rounds: Int = 4, dueLimit: Int = 10_000, using rng: inout R) -> Int {
+        let now = currentTime - SessionEngine.expiredRetentionMillis
         var purged = 0
         for _ in 0..<rounds {
             let picks = sample(count: sampleSize, using: &rng)
