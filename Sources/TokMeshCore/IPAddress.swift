@@ -40,6 +40,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     public var description: String {
+        if isIPv4 { return "\(bytes[0]).\(bytes[1]).\(bytes[2]).\(bytes[3])" }
         var buffer = [CChar](repeating: 0, count: 64)
         if isIPv4 {
             var a = in_addr()

@@ -22,26 +22,43 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private let responder: any HTTPResponder
     private let peerKind: PeerKind
     private let stats: ConnectionStats
+    private let idleTimeout: TimeAmount
+    private var lastActivity = NIODeadline.now()
+    private var idleCheck: RepeatedTask?
     private var state = State.idle
     private var closeAfterResponse = false
 
-    init(responder: any HTTPResponder, peer: PeerKind, stats: ConnectionStats) {
+    init(responder: any HTTPResponder, peer: PeerKind, stats: ConnectionStats, idleTimeout: TimeAmount) {
         self.responder = responder
         self.peerKind = peer
         self.stats = stats
+        self.idleTimeout = idleTimeout
     }
 
     func channelActive(context: ChannelHandlerContext) {
         stats.openConnections.wrappingAdd(1, ordering: .relaxed)
+        // Idle timeout: a cheap periodic check of the last activity instead of a handler that
+        // sits on every read and write (spec/04 §1 `server.http.idle_timeout`).
+        let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let period = TimeAmount.nanoseconds(max(idleTimeout.nanoseconds / 4, 50_000_000))
+        idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
+            let (handler, context) = loopBound.value
+            if case .idle = handler.state, NIODeadline.now() - handler.lastActivity >= handler.idleTimeout {
+                context.close(promise: nil)
+            }
+        }
         context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         stats.openConnections.wrappingSubtract(1, ordering: .relaxed)
+        idleCheck?.cancel()
+        idleCheck = nil
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        lastActivity = NIODeadline.now()
         switch unwrapInboundIn(data) {
         case .head(let head):
             if !HTTP1ServerHandler.headWithinLimits(head) {
@@ -121,6 +138,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         }
         if case .responding = state { state = .idle }
+        lastActivity = NIODeadline.now()
         if keepAlive {
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         } else {
@@ -140,13 +158,5 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         context.close(promise: nil)
-    }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
-            if case .idle = state { context.close(promise: nil) }
-            return
-        }
-        context.fireUserInboundEventTriggered(event)
     }
 }

@@ -32,9 +32,8 @@ public final class HTTPServer: Sendable {
             }
             return channel.eventLoop.makeCompletedFuture {
                 let sync = channel.pipeline.syncOperations
-                try sync.addHandler(IdleStateHandler(allTimeout: idleTimeout))
                 try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false)
-                try sync.addHandler(HTTP1ServerHandler(responder: responder, peer: peer, stats: stats))
+                try sync.addHandler(HTTP1ServerHandler(responder: responder, peer: peer, stats: stats, idleTimeout: idleTimeout))
             }
         }
     }

@@ -64,8 +64,8 @@ final class APIResponder: HTTPResponder {
             clientIP = peerIP
         case .tcp(let ip):
             peerIP = ip
-            let resolver = ClientIPResolver(trustedProxies: node.authenticator.settings.trustedProxies)
-            clientIP = resolver.resolve(peer: ip) { name in request.headers[name] }
+            let proxies = node.authenticator.settings.trustedProxies
+            clientIP = proxies.isEmpty ? ip : ClientIPResolver(trustedProxies: proxies).resolve(peer: ip) { name in request.headers[name] }
         }
         let context = PendingCall(request: request, spec: spec, parameters: parameters, requestID: requestID,
                                   adminRoute: adminRoute, clientIP: clientIP, peerIP: peerIP)
