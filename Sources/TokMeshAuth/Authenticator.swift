@@ -45,11 +45,11 @@ public final class Authenticator: Sendable {
         if let authorization {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0].lowercased() == "bearer" {
-                let value = parts[1].trimmingCharacters()
+                let value = parts[1].trimmingWhitespace()
                 if !value.isEmpty { return value }
             }
         }
-        if let apiKey, !apiKey.isEmpty { return apiKey.trimmingCharacters() }
+        if let apiKey, !apiKey.isEmpty { return apiKey.trimmingWhitespace() }
         return nil
     }
 

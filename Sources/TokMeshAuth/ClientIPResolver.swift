@@ -32,7 +32,7 @@ public struct ClientIPResolver: Sendable {
 
     private func plainList(_ values: [String]) -> [String]? {
         let items = values.flatMap { $0.split(separator: ",").map { String($0) } }
-            .map { $0.trimmingCharacters() }.filter { !$0.isEmpty }
+            .map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
         return items.isEmpty ? nil : items
     }
 
@@ -42,22 +42,12 @@ public struct ClientIPResolver: Sendable {
             for element in value.split(separator: ",") {
                 for pair in element.split(separator: ";") {
                     let kv = pair.split(separator: "=", maxSplits: 1)
-                    if kv.count == 2, kv[0].trimmingCharacters().lowercased() == "for" {
-                        items.append(kv[1].trimmingCharacters())
+                    if kv.count == 2, kv[0].trimmingWhitespace().lowercased() == "for" {
+                        items.append(kv[1].trimmingWhitespace())
                     }
                 }
             }
         }
         return items.isEmpty ? nil : items
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters() -> String {
-        let u = Array(utf8)
-        var start = 0, end = u.count
-        while start < end, u[start] == 0x20 || u[start] == 0x09 { start += 1 }
-        while end > start, u[end - 1] == 0x20 || u[end - 1] == 0x09 { end -= 1 }
-        return String(decoding: u[start..<end], as: UTF8.self)
     }
 }

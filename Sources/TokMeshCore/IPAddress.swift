@@ -56,7 +56,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses an address that may carry a port or brackets (`1.2.3.4:80`, `[::1]:80`, `[::1]`).
     public static func parseLoose(_ raw: String) -> IPAddress? {
-        var s = Substring(raw.trimmingSpaces())
+        var s = Substring(raw.trimmingWhitespace())
         if s.hasPrefix("\"") && s.hasSuffix("\"") && s.count >= 2 { s = s.dropFirst().dropLast() }
         if s.hasPrefix("[") {
             guard let close = s.firstIndex(of: "]") else { return nil }
@@ -77,7 +77,7 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `addr` (= /32 or /128) or `addr/len`.
     public init?(_ text: String) {
-        let trimmed = text.trimmingSpaces()
+        let trimmed = text.trimmingWhitespace()
         let parts = trimmed.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let ip = IPAddress(String(parts[0])) else { return nil }
         let maxLength = ip.isIPv4 ? 32 : 128
@@ -107,11 +107,14 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     public var description: String { "\(network)/\(prefixLength)" }
 }
 
-extension String {
-    func trimmingSpaces() -> String {
-        let u = utf8
-        guard let start = u.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }) else { return "" }
-        let end = u.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })!
-        return String(self[start...end])
+extension StringProtocol {
+    /// The string without leading and trailing spaces, tabs, CR and LF.
+    public func trimmingWhitespace() -> String {
+        let u = Array(utf8)
+        var start = 0, end = u.count
+        func blank(_ c: UInt8) -> Bool { c == 0x20 || c == 0x09 || c == 0x0A || c == 0x0D }
+        while start < end, blank(u[start]) { start += 1 }
+        while end > start, blank(u[end - 1]) { end -= 1 }
+        return String(decoding: u[start..<end], as: UTF8.self)
     }
 }

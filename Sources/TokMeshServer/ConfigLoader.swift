@@ -276,7 +276,7 @@ public struct ConfigLoader {
             issues.append(ConfigIssue(code: code, key: def.name, message: message, source: source))
         }
         let quoted = scalar.map { $0.style == .singleQuoted || $0.style == .doubleQuoted } ?? false
-        let t = text.trimmingCharacters()
+        let t = text.trimmingWhitespace()
         switch def.kind {
         case .bool:
             let lower = scalar == nil ? t.lowercased() : t
@@ -316,7 +316,7 @@ public struct ConfigLoader {
             guard options.contains(t) else { return fail(.cfgFormat, "\"\(t)\" is not one of \(options.joined(separator: ", "))") }
             values[def.name] = .string(t)
         case .cidrList:
-            let items = t.split(separator: ",").map { $0.trimmingCharacters() }.filter { !$0.isEmpty }
+            let items = t.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
             assignList(def, items: items, source: source, into: &values, sources: &sources, issues: &issues)
             return
         }

@@ -54,7 +54,7 @@ public enum ConfigValue: Sendable, Equatable {
 
     /// `90s`, `1h30m`, `1.5s`, `250ms`; a bare number only for `0`. Result in ms (sub-ms rounds down).
     public static func parseDuration(_ text: String) -> Int64? {
-        let s = text.trimmingCharacters()
+        let s = text.trimmingWhitespace()
         if s == "0" { return 0 }
         guard !s.isEmpty else { return nil }
         var totalNanos: Double = 0
@@ -84,7 +84,7 @@ public enum ConfigValue: Sendable, Equatable {
 
     /// `<number><unit>`, units B, KB, MB, GB (= KiB, MiB, GiB), case-insensitive; 1KB = 1024 B.
     public static func parseSize(_ text: String) -> Int64? {
-        let s = text.trimmingCharacters()
+        let s = text.trimmingWhitespace()
         let numberEnd = s.firstIndex(where: { !($0.isNumber || $0 == ".") }) ?? s.endIndex
         guard numberEnd > s.startIndex, let number = Double(s[..<numberEnd]) else { return nil }
         let scale: Double
@@ -102,7 +102,7 @@ public enum ConfigValue: Sendable, Equatable {
 
     /// `host:port` with IPv6 in brackets; returns (host, port) without checking the port range.
     public static func parseAddress(_ text: String) -> (host: String, port: Int)? {
-        let s = text.trimmingCharacters()
+        let s = text.trimmingWhitespace()
         if s.hasPrefix("[") {
             guard let close = s.firstIndex(of: "]") else { return nil }
             let host = String(s[s.index(after: s.startIndex)..<close])
@@ -114,15 +114,5 @@ public enum ConfigValue: Sendable, Equatable {
         let host = String(s[..<colon])
         guard !host.isEmpty, !host.contains(":"), let port = Int(s[s.index(after: colon)...]) else { return nil }
         return (host, port)
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters() -> String {
-        let u = Array(utf8)
-        var start = 0, end = u.count
-        while start < end, u[start] == 0x20 || u[start] == 0x09 || u[start] == 0x0A || u[start] == 0x0D { start += 1 }
-        while end > start, u[end - 1] == 0x20 || u[end - 1] == 0x09 || u[end - 1] == 0x0A || u[end - 1] == 0x0D { end -= 1 }
-        return String(decoding: u[start..<end], as: UTF8.self)
     }
 }

@@ -15,7 +15,7 @@ enum NodeIdentity {
 
     static func resolve(configured: String, dataDirectory: String, now: Int64) throws(ConfigFailure) -> String {
         let path = dataDirectory + "/node-id"
-        let persisted = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters()
+        let persisted = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingWhitespace()
         if let persisted, !persisted.isEmpty {
             if !configured.isEmpty && configured.lowercased() != persisted {
                 throw ConfigFailure(issues: [ConfigIssue(code: .cfgConflict, key: "cluster.node_id",

@@ -125,7 +125,7 @@ enum SessionRoutes {
     static func projection(_ raw: String?) throws(TokMeshError) -> Set<String>? {
         guard let raw else { return nil }
         var out = Set<String>()
-        for name in raw.split(separator: ",", omittingEmptySubsequences: true).map({ String($0).trimmingCharacters() }) {
+        for name in raw.split(separator: ",", omittingEmptySubsequences: true).map({ String($0).trimmingWhitespace() }) {
             guard Session.fieldNames.contains(name) else { throw TokMeshError.invalid("fields", "Unknown field name in fields") }
             out.insert(name)
         }
