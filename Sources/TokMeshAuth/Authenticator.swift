@@ -156,9 +156,9 @@ public final class Authenticator: Sendable {
 
     /// Step 10: anti-replay headers on POSTs (spec/03 §8).
     public func checkReplay(_ principal: Principal, timestamp: String?, nonce: String?, mandatory: Bool) throws(TokMeshError) {
+        guard timestamp != nil || nonce != nil || mandatory else { return }
         let settings = self.settings
-        let required = mandatory && settings.antiReplayRequired
-        guard timestamp != nil || nonce != nil || required else { return }
+        guard timestamp != nil || nonce != nil || settings.antiReplayRequired else { return }
         let now = clock.nowMillis()
         if let nonce {
             let u = nonce.utf8

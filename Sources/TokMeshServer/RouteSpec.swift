@@ -55,17 +55,30 @@ struct AuditSpec: Sendable {
     var resource: @Sendable (RouteCall) -> String
 }
 
-struct RouteSpec: Sendable {
-    var access: Access
-    var queryParameters: Set<String> = []
+/// A class so the responder passes one reference per request instead of copying every field.
+final class RouteSpec: Sendable {
+    let access: Access
+    let queryParameters: Set<String>
     /// Accepted body fields; nil for routes without a body (GET).
-    var bodyFields: Set<String>? = nil
+    let bodyFields: Set<String>?
     /// Runs on the blocking pool (Argon2 hashing).
-    var offload = false
-    var audit: AuditSpec? = nil
+    let offload: Bool
+    let audit: AuditSpec?
     /// With `security.anti_replay.required`, this POST needs X-Timestamp/X-Nonce (not validate).
-    var replayMandatory = true
+    let replayMandatory: Bool
     /// Served while the node is not ready (spec/04 §2).
-    var servedWhenNotReady = false
-    var handler: RouteHandler
+    let servedWhenNotReady: Bool
+    let handler: RouteHandler
+
+    init(access: Access, queryParameters: Set<String> = [], bodyFields: Set<String>? = nil, offload: Bool = false,
+         audit: AuditSpec? = nil, replayMandatory: Bool = true, servedWhenNotReady: Bool = false, handler: @escaping RouteHandler) {
+        self.access = access
+        self.queryParameters = queryParameters
+        self.bodyFields = bodyFields
+        self.offload = offload
+        self.audit = audit
+        self.replayMandatory = replayMandatory
+        self.servedWhenNotReady = servedWhenNotReady
+        self.handler = handler
+    }
 }
