@@ -47,16 +47,20 @@ def admin(node):
     return key
 
 
+# The fixture keys get the highest rate limit: bulk tests send far more than the default 1000/s.
+UNLIMITED = 1_000_000
+
+
 @pytest.fixture(scope="module")
 def issuer(node, admin):
-    key = node.create_key(admin, "issuer", description="process-test issuer")
+    key = node.create_key(admin, "issuer", description="process-test issuer", rate_limit=UNLIMITED)
     node.warm(key)
     return key
 
 
 @pytest.fixture(scope="module")
 def validator(node, admin):
-    key = node.create_key(admin, "validator", description="process-test validator")
+    key = node.create_key(admin, "validator", description="process-test validator", rate_limit=UNLIMITED)
     node.warm(key)
     return key
 

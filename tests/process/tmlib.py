@@ -500,8 +500,9 @@ class Node:
             r = self.req("GET", "/admin/v1/status/summary", key=key)
             assert r.status == 200, r
         elif role == "metrics":
-            r = self.req("GET", "/metrics", key=key)
-            assert r.status == 200, r
+            # authenticated (and so cached), then refused for its role
+            r = self.req("GET", f"/sessions/{fake_session_id()}", key=key)
+            assert r.status == 403 and r.code == "TM-AUTH-4030", r
         else:
             r = self.req("GET", f"/sessions/{fake_session_id()}", key=key)
             assert r.status == 404 and r.code == "TM-SESS-4040", r
@@ -566,11 +567,13 @@ class Node:
                 c.close()
 
     def burst(self, n: int, fn: Callable[[Conn, int], Any], timeout: float = 60) -> list:
-        """n threads, each with its own pre-connected connection, released together."""
+        """n threads, each with its own pre-connected connection, released together (the
+        release time is left in `last_burst_released`, time.monotonic())."""
         conns = [Conn(self) for _ in range(n)]
         for c in conns:
             c.connect()
-        barrier = threading.Barrier(n)
+        released: list[float] = []
+        barrier = threading.Barrier(n, action=lambda: released.append(time.monotonic()))
         results: list = [None] * n
         errors: list = []
 
@@ -591,6 +594,7 @@ class Node:
         if errors:
             raise errors[0]
         assert all(not t.is_alive() for t in threads), "burst threads did not finish"
+        self.last_burst_released = released[0]
         return results
 
 
