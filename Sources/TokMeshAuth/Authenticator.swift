@@ -123,6 +123,12 @@ public final class Authenticator: Sendable {
     public func verify(_ pending: PendingVerification) throws(TokMeshError) -> Principal {
         let now = clock.nowMillis()
         guard let key = registry.get(pending.keyID) else { throw invalid(pending.clientIP, now: now) }
+        // Requests queued behind a verification of the same credential (a gateway reconnecting
+        // its whole pool) find the result cached and skip their own Argon2 run.
+        if cache.lookup(pending.cacheKeyDigest, current: key, nowNanos: monotonicNanos(), nowMillis: now) != nil {
+            rateLimiter.take(keyID: key.keyID, rate: key.rateLimit, nowNanos: monotonicNanos())
+            return Principal(keyID: key.keyID, role: key.role)
+        }
         var matchedOld = false
         do {
             if try Argon2id.verify(pending.secret, phc: key.secretHash) {

@@ -197,3 +197,19 @@ let fastArgon2 = Argon2Parameters(memory: 8192, iterations: 1, parallelism: 1)
         #expect(resolve(["127.0.0.1/32"], ["x-real-ip": "::ffff:10.0.0.1"]) == "10.0.0.1")
     }
 }
+
+@Suite struct SingleVerificationTests {
+    @Test("queued verifications of one credential reuse the first result")
+    func queuedVerifications() throws {
+        let f = try AuthenticatorTests.Fixture()
+        var pendings: [PendingVerification] = []
+        for _ in 0..<5 {
+            guard case .needsVerification(let p) = try f.auth.begin(credential: f.credential, clientIP: f.ip, adminRoute: false) else {
+                Issue.record("expected a verification"); return
+            }
+            pendings.append(p)
+        }
+        for p in pendings { #expect(try f.auth.verify(p).keyID == f.key.keyID) }
+        #expect(f.auth.cache.counters.hits == 4, "only the first queued verification runs Argon2")
+    }
+}
