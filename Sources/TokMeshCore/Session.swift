@@ -45,6 +45,44 @@ public struct Session: Sendable, Equatable {
         "created_by", "created_at", "expires_at", "last_active", "version", "data", "status",
     ]
 
+    /// Writes the full session object (no projection) straight into `out`: the validate hot
+    /// path, with no intermediate JSONValue tree. Same bytes as `JSONWriter.write(json(now:))`.
+    public func writeJSON(now: Int64, into out: inout [UInt8]) {
+        func key(_ k: StaticString, first: Bool = false) {
+            if !first { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+            out.append(contentsOf: "\":".utf8)
+        }
+        func string(_ k: StaticString, _ v: String) { key(k); JSONWriter.writeString(v, into: &out) }
+        func int(_ k: StaticString, _ v: Int64) { key(k); out.append(contentsOf: String(v).utf8) }
+        out.append(UInt8(ascii: "{"))
+        key("id", first: true)
+        JSONWriter.writeString(id, into: &out)
+        string("user_id", userID)
+        string("device_id", deviceID)
+        string("ip_address", ipAddress)
+        string("user_agent", userAgent)
+        string("last_access_ip", lastAccessIP)
+        string("last_access_ua", lastAccessUA)
+        string("created_by", createdBy)
+        int("created_at", createdAt)
+        int("expires_at", expiresAt)
+        int("last_active", lastActive)
+        int("version", Int64(clamping: version))
+        key("data")
+        out.append(UInt8(ascii: "{"))
+        for (i, k) in data.keys.sorted().enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.writeString(k, into: &out)
+            out.append(UInt8(ascii: ":"))
+            JSONWriter.writeString(data[k]!, into: &out)
+        }
+        out.append(UInt8(ascii: "}"))
+        string("status", isExpired(now: now) ? "expired" : "active")
+        out.append(UInt8(ascii: "}"))
+    }
+
     public func json(now: Int64, fields: Set<String>? = nil) -> JSONValue {
         var o = JSONObject()
         func include(_ name: String) -> Bool { fields == nil || name == "id" || fields!.contains(name) }

@@ -20,10 +20,17 @@ public enum RouteMatch<Handler: Sendable>: Sendable {
 }
 
 public struct Router<Handler: Sendable>: Sendable {
-    private enum Segment: Sendable, Equatable { case literal(String), parameter(String) }
-    private struct Entry: Sendable { var method: String; var template: String; var segments: [Segment]; var handler: Handler }
-    private let exact: [String: [Entry]]
-    private let patterned: [Entry]
+    // Inlinable so callers in other modules get `match` specialised for their handler type (it
+    // runs on every request).
+    @usableFromInline enum Segment: Sendable, Equatable { case literal(String), parameter(String) }
+    @usableFromInline struct Entry: Sendable {
+        @usableFromInline var method: String
+        @usableFromInline var template: String
+        @usableFromInline var segments: [Segment]
+        @usableFromInline var handler: Handler
+    }
+    @usableFromInline let exact: [String: [Entry]]
+    @usableFromInline let patterned: [Entry]
     public let routes: [(method: String, template: String)]
 
     public init(_ routes: [Route<Handler>]) {
@@ -47,6 +54,7 @@ public struct Router<Handler: Sendable>: Sendable {
         self.routes = routes.map { ($0.method, $0.template) }
     }
 
+    @inlinable
     public func match(method: String, path: String) -> RouteMatch<Handler> {
         if let entries = exact[path] {
             if let e = entries.first(where: { $0.method == method }) { return .matched(e.handler, parameters: [:], template: e.template) }
@@ -74,6 +82,7 @@ public struct Router<Handler: Sendable>: Sendable {
     }
 
     /// Percent-decoding (no `+` rule: that is for query strings). Nil on a bad escape or bad UTF-8.
+    @inlinable
     public static func percentDecode<S: StringProtocol>(_ s: S, plusIsSpace: Bool = false) -> String? {
         var out: [UInt8] = []
         var it = Array(s.utf8)[...]
@@ -91,7 +100,8 @@ public struct Router<Handler: Sendable>: Sendable {
         return String(validating: out, as: UTF8.self)
     }
 
-    private static func hexValue(_ c: UInt8) -> UInt8? {
+    @usableFromInline
+    static func hexValue(_ c: UInt8) -> UInt8? {
         switch c {
         case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
         case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10

@@ -204,6 +204,9 @@ final class APIResponder: HTTPResponder {
                 record(call, operatorID: principal.keyID, action: result.auditAction ?? audit.action(built), resource: audit.resource(built),
                        success: true, details: result.auditDetails)
             }
+            if let encoded = result.encodedData {
+                return Envelope.success(result.status, encodedData: encoded, requestID: call.requestID, now: now)
+            }
             return Envelope.success(result.status, data: result.data, requestID: call.requestID, now: now)
         } catch {
             if let audit = spec.audit, let built = routeCall {

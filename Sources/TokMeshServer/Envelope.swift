@@ -18,13 +18,27 @@ enum Envelope {
     }
 
     static func success(_ status: HTTPResponseStatus, data: JSONObject, requestID: String, now: Int64) -> ServerResponse {
-        var o = JSONObject()
-        o.append("code", "OK")
-        o.append("message", "Success")
-        o.append("request_id", .string(requestID))
-        o.append("timestamp", .int(now))
-        o.append("data", .object(data))
-        return json(status, o, headers: baseHeaders(requestID: requestID))
+        var encoded: [UInt8] = []
+        JSONWriter.write(.object(data), into: &encoded)
+        return success(status, encodedData: encoded, requestID: requestID, now: now)
+    }
+
+    /// The success envelope around already-encoded `data`, written straight into the body buffer.
+    static func success(_ status: HTTPResponseStatus, encodedData: [UInt8], requestID: String, now: Int64) -> ServerResponse {
+        var out: [UInt8] = []
+        out.reserveCapacity(encodedData.count + 128)
+        out.append(contentsOf: #"{"code":"OK","message":"Success","request_id":"#.utf8)
+        JSONWriter.writeString(requestID, into: &out)
+        out.append(contentsOf: #","timestamp":"#.utf8)
+        out.append(contentsOf: String(now).utf8)
+        out.append(contentsOf: #","data":"#.utf8)
+        out.append(contentsOf: encodedData)
+        out.append(UInt8(ascii: "}"))
+        var headers = baseHeaders(requestID: requestID)
+        headers.add(name: "Content-Type", value: "application/json")
+        var buffer = ByteBufferAllocator().buffer(capacity: out.count)
+        buffer.writeBytes(out)
+        return ServerResponse(status: status, headers: headers, body: buffer)
     }
 
     static func error(_ error: TokMeshError, requestID: String, now: Int64, emptyBody: Bool = false) -> ServerResponse {

@@ -34,6 +34,8 @@ struct RouteCall: Sendable {
 struct RouteResult: Sendable {
     var status: HTTPResponseStatus
     var data: JSONObject
+    /// `data` already encoded as a JSON object (hot paths); replaces `data` when set.
+    var encodedData: [UInt8]?
     /// Overrides the route's audit action (e.g. KEY_ENABLED vs KEY_DISABLED).
     var auditAction: String?
     var auditDetails: JSONObject
@@ -41,8 +43,17 @@ struct RouteResult: Sendable {
     init(_ status: HTTPResponseStatus = .ok, _ data: JSONObject, auditAction: String? = nil, auditDetails: JSONObject = JSONObject()) {
         self.status = status
         self.data = data
+        self.encodedData = nil
         self.auditAction = auditAction
         self.auditDetails = auditDetails
+    }
+
+    init(_ status: HTTPResponseStatus = .ok, encodedData: [UInt8]) {
+        self.status = status
+        self.data = JSONObject()
+        self.encodedData = encodedData
+        self.auditAction = nil
+        self.auditDetails = JSONObject()
     }
 }
 

@@ -84,7 +84,12 @@ enum SessionRoutes {
                 let s = try sessions.validate(token: token, touch: try call.body.bool("touch") ?? false,
                                               ipAddress: try call.body.string("ip_address"), userAgent: try call.body.string("user_agent"),
                                               caller: call.caller)
-                return RouteResult(.ok, ["valid": true, "session": s.json(now: now())])
+                var out: [UInt8] = []
+                out.reserveCapacity(640)
+                out.append(contentsOf: #"{"valid":true,"session":"#.utf8)
+                s.writeJSON(now: now(), into: &out)
+                out.append(UInt8(ascii: "}"))
+                return RouteResult(.ok, encodedData: out)
             }),
             ("GET", "/sessions", RouteSpec(access: .minimum(.issuer), queryParameters: [
                 "user_id", "device_id", "key_id", "ip_address", "status", "created_after", "created_before", "active_after",

@@ -45,3 +45,18 @@ import Testing
         #expect(throws: TokMeshError.self) { try JSONBody(bytes: Array("[1]".utf8), allowed: []) }
     }
 }
+
+@Suite struct SessionJSONTests {
+    @Test("the direct writer renders the same bytes as the JSONValue path")
+    func directWriterMatches() {
+        var s = Session(id: "tmss-01m8dj4p4h417wasvr8hvkxq62", userID: "al\"ice\u{1}", tokenHash: "tmth_x", ipAddress: "::1",
+                        userAgent: "ua\\1", deviceID: "d", createdBy: "LOCAL_ADMIN", createdAt: 5, expiresAt: 10,
+                        data: ["b": "2", "a": "é"])
+        s.version = 3
+        for now: Int64 in [6, 10] {
+            var direct: [UInt8] = []
+            s.writeJSON(now: now, into: &direct)
+            #expect(direct == JSONWriter.write(s.json(now: now)))
+        }
+    }
+}
