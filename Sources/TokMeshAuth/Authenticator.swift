@@ -43,10 +43,14 @@ public final class Authenticator: Sendable {
     /// Picks the credential: `Authorization: Bearer …` first, else `X-API-Key`.
     public static func credential(authorization: String?, apiKey: String?) -> String? {
         if let authorization {
-            let parts = authorization.split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[0].lowercased() == "bearer" {
-                let value = parts[1].trimmingWhitespace()
-                if !value.isEmpty { return value }
+            let u = authorization.utf8
+            // "Bearer " compared case-insensitively without allocating.
+            let scheme = Array("bearer ".utf8)
+            func lower(_ c: UInt8) -> UInt8 { c >= 0x41 && c <= 0x5A ? c | 0x20 : c }
+            if u.count > scheme.count, zip(u.prefix(scheme.count), scheme).allSatisfy({ lower($0) == $1 }) {
+                let value = authorization.utf8.dropFirst(scheme.count)
+                let trimmed = String(decoding: value, as: UTF8.self).trimmingWhitespace()
+                if !trimmed.isEmpty { return trimmed }
             }
         }
         if let apiKey, !apiKey.isEmpty { return apiKey.trimmingWhitespace() }

@@ -28,7 +28,7 @@ public enum Identifiers {
     /// Lowercases and validates a `tmss-`/`tmak-` ID; nil when malformed.
     public static func normalizeID(_ raw: String, kind: IDKind) -> String? {
         guard raw.utf8.count == 31 else { return nil }
-        let lower = raw.lowercased()
+        let lower = raw.utf8.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) ? raw.lowercased() : raw
         guard lower.hasPrefix(kind.rawValue) else { return nil }
         guard ULIDGenerator.isValidBody(lower.utf8.dropFirst(5)) else { return nil }
         return lower

@@ -195,9 +195,10 @@ final class APIResponder: HTTPResponder {
                 body = JSONBody(object: JSONObject())
             }
             let userAgent = call.request.headers.first(name: "user-agent") ?? ""
+            let clientIP = call.clientIP.description
             let built = RouteCall(request: call.request, parameters: call.parameters, query: query, body: body, principal: principal,
-                                  caller: CallerContext(createdBy: principal.keyID, clientIP: call.clientIP.description, userAgent: userAgent),
-                                  requestID: call.requestID, clientIP: call.clientIP.description, tcpRemoteIP: call.peerIP.description)
+                                  caller: CallerContext(createdBy: principal.keyID, clientIP: clientIP, userAgent: userAgent),
+                                  requestID: call.requestID, clientIP: clientIP)
             routeCall = built
             let result = try spec.handler(built)
             if let audit = spec.audit {

@@ -26,7 +26,6 @@ struct RouteCall: Sendable {
     var caller: CallerContext
     var requestID: String
     var clientIP: String
-    var tcpRemoteIP: String
 
     func parameter(_ name: String) -> String { parameters[name] ?? "" }
 }
