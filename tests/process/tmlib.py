@@ -617,9 +617,30 @@ def start_node(name: str, args=(), env=None) -> Node:
     return node
 
 
+SECRET_MARKERS = ("tmas_", "tmtk_", "tmth_", "$argon2")
+
+
+def secret_leaks(node: Node) -> list[str]:
+    """Files of the node (its log and everything under its data directory) that hold a secret
+    marker: API secrets, server tokens, token hashes or Argon2 hashes (spec/03 §11)."""
+    leaks = []
+    for path in [node.log_path, *sorted(p for p in node.data_dir.rglob("*") if p.is_file())]:
+        try:
+            text = path.read_bytes().decode("utf-8", "replace")
+        except OSError:
+            continue
+        for marker in SECRET_MARKERS:
+            if marker in text:
+                leaks.append(f"{path.name}: {marker}")
+    return leaks
+
+
 def finish_node(node: Node):
-    """Stop the node and remove its temporary directory (kept with TOKMESH_KEEP_TMP=1)."""
+    """Stop the node, check that its log and data directory hold no secret, and remove its
+    temporary directory (kept with TOKMESH_KEEP_TMP=1)."""
     node.stop()
+    leaks = secret_leaks(node) if node.log_path.exists() else []
+    assert not leaks, f"secrets written by tokmesh-server {node.name}: {leaks}"
     if not os.environ.get("TOKMESH_KEEP_TMP"):
         shutil.rmtree(node.tmp, ignore_errors=True)
     if node in STARTED:
