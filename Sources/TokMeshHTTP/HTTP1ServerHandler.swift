@@ -1,22 +1,34 @@
-// HTTP1ServerHandler: one HTTP/1.1 connection's request loop on its event loop. It aggregates
-// a request body within the responder's limit (checked on Content-Length first and again while
-// reading), hands the request to the responder, writes the response, and honours keep-alive and
-// `Connection: close`. Broken framing gets the responder's 400 and a close. Pipelining order is
-// kept by NIO's HTTPServerPipelineHandler in front of this one.
+// HTTP1ServerHandler: one HTTP/1.1 connection's request loop on its event loop, behind NIO's
+// request decoder only. It aggregates a request body within the responder's limit (checked on
+// Content-Length first and again while reading), hands the request to the responder, encodes
+// the response itself into one buffer (status line, headers and body in a single write), and
+// honours keep-alive and `Connection: close`. Pipelined requests are answered in order: while a
+// response is pending off the loop, later request parts wait in `parked`. Broken framing gets
+// the responder's 400 and a close; an idle connection is closed after `idleTimeout`.
 import NIOCore
 import NIOHTTP1
 import TokMeshCore
 
 final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
+    typealias OutboundOut = ByteBuffer
+
+    /// spec/04 §1: request target ≤ 8 KiB, header section ≤ 16 KiB and ≤ 100 fields.
+    static let requestTargetBytesMax = 8 * 1024
+    static let headerBytesMax = 16 * 1024
+    static let headerFieldsMax = 100
+    /// Request parts a client may pipeline behind a response that is still being computed.
+    static let parkedPartsMax = 1024
 
     private enum State {
         case idle
         case reading(head: HTTPRequestHead, body: ByteBuffer, limit: Int)
-        /// The body passed its limit; the rest of the request is ignored until its end.
+        /// The body passed its limit and was answered; the rest of the request is ignored.
         case discarding
+        /// A response is being computed off the event loop.
         case responding
+        /// A response with `Connection: close` was written; nothing more is read.
+        case closing
     }
 
     private let responder: any HTTPResponder
@@ -26,7 +38,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var lastActivity = NIODeadline.now()
     private var idleCheck: RepeatedTask?
     private var state = State.idle
-    private var closeAfterResponse = false
+    private var parked: [HTTPServerRequestPart] = []
 
     init(responder: any HTTPResponder, peer: PeerKind, stats: ConnectionStats, idleTimeout: TimeAmount) {
         self.responder = responder
@@ -54,71 +66,97 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         stats.openConnections.wrappingSubtract(1, ordering: .relaxed)
         idleCheck?.cancel()
         idleCheck = nil
+        parked.removeAll()
         context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         lastActivity = NIODeadline.now()
-        switch unwrapInboundIn(data) {
+        let part = unwrapInboundIn(data)
+        switch state {
+        case .responding:
+            guard parked.count < HTTP1ServerHandler.parkedPartsMax else { context.close(promise: nil); return }
+            parked.append(part)
+        case .closing:
+            break
+        case .idle, .reading, .discarding:
+            handle(part, context: context)
+        }
+    }
+
+    private func handle(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             if !HTTP1ServerHandler.headWithinLimits(head) {
                 state = .discarding
-                write(context, responder.malformed(), keepAlive: false)
+                write(context, responder.malformed(), method: head.method, keepAlive: false)
                 return
             }
             let limit = responder.bodyLimit(method: head.method, uri: head.uri)
             if let length = head.headers.first(name: "content-length").flatMap(Int.init), length > limit {
                 state = .discarding
-                write(context, responder.bodyTooLarge(method: head.method, uri: head.uri, headers: head.headers, peer: peerKind), keepAlive: false)
+                write(context, responder.bodyTooLarge(method: head.method, uri: head.uri, headers: head.headers, peer: peerKind),
+                      method: head.method, keepAlive: false)
                 return
             }
             state = .reading(head: head, body: context.channel.allocator.buffer(capacity: 0), limit: limit)
             if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: .continue))), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
             }
         case .body(var chunk):
             guard case .reading(let head, var body, let limit) = state else { return }
             if body.readableBytes + chunk.readableBytes > limit {
                 state = .discarding
-                write(context, responder.bodyTooLarge(method: head.method, uri: head.uri, headers: head.headers, peer: peerKind), keepAlive: false)
+                write(context, responder.bodyTooLarge(method: head.method, uri: head.uri, headers: head.headers, peer: peerKind),
+                      method: head.method, keepAlive: false)
                 return
             }
-            state = .idle  // avoid a CoW copy of `body` while it is being appended to
+            state = .idle  // release the enum's reference so appending does not copy `body`
             body.writeBuffer(&chunk)
             state = .reading(head: head, body: body, limit: limit)
         case .end:
             switch state {
             case .reading(let head, var body, _):
-                state = .responding
                 stats.requestsServed.wrappingAdd(1, ordering: .relaxed)
                 let request = ServerRequest(method: head.method, uri: head.uri, headers: head.headers,
                                             body: body.readBytes(length: body.readableBytes) ?? [], peer: peerKind, version: head.version)
                 let keepAlive = head.isKeepAlive
                 switch responder.respond(to: request, on: context.eventLoop) {
                 case .now(let response):
-                    write(context, response, keepAlive: keepAlive && !response.closeConnection)
+                    state = .idle
+                    write(context, response, method: head.method, keepAlive: keepAlive && !response.closeConnection)
                 case .later(let future):
+                    state = .responding
                     let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
                     future.whenComplete { result in
                         let (handler, context) = loopBound.value
+                        let response: ServerResponse
                         switch result {
-                        case .success(let response): handler.write(context, response, keepAlive: keepAlive && !response.closeConnection)
-                        case .failure: handler.write(context, handler.responder.malformed(), keepAlive: false)
+                        case .success(let r): response = r
+                        case .failure: response = handler.responder.malformed()
                         }
+                        handler.state = .idle
+                        handler.write(context, response, method: head.method, keepAlive: keepAlive && !response.closeConnection)
+                        handler.resumeParked(context)
                     }
                 }
             case .discarding:
-                state = .idle
-            case .idle, .responding:
+                state = .closing
+            case .idle, .responding, .closing:
                 break
             }
         }
     }
 
-    /// spec/04 §1: request target ≤ 8 KiB, header section ≤ 16 KiB and ≤ 100 fields.
-    static let requestTargetBytesMax = 8 * 1024
-    static let headerBytesMax = 16 * 1024
-    static let headerFieldsMax = 100
+    /// Replays request parts that arrived while a response was pending, until one is pending again.
+    private func resumeParked(_ context: ChannelHandlerContext) {
+        while !parked.isEmpty {
+            switch state {
+            case .responding, .closing: return
+            case .idle, .reading, .discarding: handle(parked.removeFirst(), context: context)
+            }
+        }
+    }
 
     static func headWithinLimits(_ head: HTTPRequestHead) -> Bool {
         guard head.uri.utf8.count <= requestTargetBytesMax, head.headers.count <= headerFieldsMax else { return false }
@@ -127,32 +165,47 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         return bytes <= headerBytesMax
     }
 
-    private func write(_ context: ChannelHandlerContext, _ response: ServerResponse, keepAlive: Bool) {
-        var headers = response.headers
-        let length = response.body?.readableBytes ?? 0
-        headers.replaceOrAdd(name: "content-length", value: String(length))
-        if !keepAlive { headers.replaceOrAdd(name: "connection", value: "close") }
-        let head = HTTPResponseHead(version: .http1_1, status: response.status, headers: headers)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if let body = response.body, body.readableBytes > 0 {
-            context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+    /// Encodes the whole response into one buffer and writes it.
+    private func write(_ context: ChannelHandlerContext, _ response: ServerResponse, method: HTTPMethod, keepAlive: Bool) {
+        let bodyLength = response.body?.readableBytes ?? 0
+        var out = context.channel.allocator.buffer(capacity: 256 + bodyLength)
+        out.writeString("HTTP/1.1 ")
+        out.writeString(String(response.status.code))
+        out.writeString(" ")
+        out.writeString(response.status.reasonPhrase)
+        out.writeString("\r\n")
+        for (name, value) in response.headers where !HTTP1ServerHandler.isFramingHeader(name) {
+            out.writeString(name)
+            out.writeString(": ")
+            out.writeString(value)
+            out.writeString("\r\n")
         }
-        if case .responding = state { state = .idle }
+        out.writeString("content-length: ")
+        out.writeString(String(bodyLength))
+        out.writeString(keepAlive ? "\r\n\r\n" : "\r\nconnection: close\r\n\r\n")
+        if method != .HEAD, var body = response.body {
+            out.writeBuffer(&body)
+        }
         lastActivity = NIODeadline.now()
         if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
         } else {
-            context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            if case .discarding = state {} else { state = .closing }
+            context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in context.close(promise: nil) }
         }
+    }
+
+    private static func isFramingHeader(_ name: String) -> Bool {
+        name.utf8.count == 14 && name.lowercased() == "content-length" || name.utf8.count == 10 && name.lowercased() == "connection"
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if error is HTTPParserError {
             switch state {
             case .idle, .reading, .discarding:
-                state = .responding
-                write(context, responder.malformed(), keepAlive: false)
-            case .responding:
+                state = .closing
+                write(context, responder.malformed(), method: .GET, keepAlive: false)
+            case .responding, .closing:
                 context.close(promise: nil)
             }
             return

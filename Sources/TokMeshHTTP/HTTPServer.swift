@@ -1,5 +1,6 @@
-// HTTPServer: binds a listener (TCP or the local Unix socket) and installs the HTTP/1.1
-// pipeline in front of the responder. Cleartext HTTP/2 (preface sniffing) joins in issue 4.
+// HTTPServer: binds a listener (TCP or the local Unix socket) and installs NIO's HTTP/1.1
+// request decoder and our connection handler in front of the responder. Cleartext HTTP/2
+// (preface sniffing) joins in issue 4.
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -32,7 +33,7 @@ public final class HTTPServer: Sendable {
             }
             return channel.eventLoop.makeCompletedFuture {
                 let sync = channel.pipeline.syncOperations
-                try sync.configureHTTPServerPipeline(withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false)
+                try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
                 try sync.addHandler(HTTP1ServerHandler(responder: responder, peer: peer, stats: stats, idleTimeout: idleTimeout))
             }
         }

@@ -135,3 +135,18 @@ def test_malformed_http_400(node):
         resps = read_responses(s, 1)
     assert resps[0].status == 400
     assert resps[0].header("X-Error-Code") == "TM-SYS-4000"
+
+
+def test_pipelined_behind_off_loop_work_answered_in_order(node, admin):
+    """A request that needs Argon2 (a key create runs off the event loop) followed by pipelined
+    quick ones: the answers still come back in request order."""
+    body = b'{"role":"metrics"}'
+    create = (b"POST /admin/v1/keys HTTP/1.1\r\nHost: x\r\nX-Request-ID: pipe-slow\r\n"
+              b"Authorization: Bearer " + f"{admin.key_id}:{admin.secret}".encode() + b"\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(body) + body)
+    quick = b"".join(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Request-ID: pipe-q%d\r\n\r\n" % i for i in range(2))
+    with socket.create_connection(("127.0.0.1", node.port), timeout=10) as s:
+        s.sendall(create + quick)
+        resps = read_responses(s, 3)
+    assert [r.status for r in resps] == [201, 200, 200]
+    assert [r.header("X-Request-ID") for r in resps] == ["pipe-slow", "pipe-q0", "pipe-q1"]
