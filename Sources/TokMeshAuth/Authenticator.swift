@@ -176,7 +176,9 @@ public final class Authenticator: Sendable {
                 throw TokMeshError.invalid("X-Nonce", "X-Nonce must be 1-256 printable ASCII characters")
             }
         }
-        guard let timestamp, let ts = Int64(timestamp), abs(now - ts) <= settings.timestampWindowMillis else {
+        // Compared without subtracting from the client's value, so no input can overflow.
+        guard let timestamp, let ts = Int64(timestamp),
+              ts >= now - settings.timestampWindowMillis, ts <= now + settings.timestampWindowMillis else {
             throw TokMeshError(.authTimestamp, details: ["server_time": .int(now)])
         }
         guard let nonce, nonces.record(keyID: principal.keyID, nonce: nonce, now: now, ttlMillis: settings.nonceTTLMillis) else {

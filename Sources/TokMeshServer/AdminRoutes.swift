@@ -14,6 +14,8 @@ enum AdminRoutes {
     static let gcMinimumIntervalMillis: Int64 = 60_000
     static let auditSizeDefault = 50
     static let auditSizeMax = 500
+    /// Unix ms from 1970 to the end of year 9999: the range a calendar date can name.
+    static let auditTimeRange: ClosedRange<Int64> = 0...253_402_300_799_999
 
     static func routes(_ node: NodeContext) -> [(String, String, RouteSpec)] {
         let keys = node.keys
@@ -86,7 +88,9 @@ enum AdminRoutes {
                 let q = call.query
                 let now = node.clock.nowMillis()
                 let end = try q.int("end_time") ?? now
-                let start = try q.int("start_time") ?? (end - 86_400_000)
+                guard auditTimeRange.contains(end) else { throw TokMeshError.invalid("end_time", "end_time must be Unix ms between 0 and year 9999") }
+                let start = try q.int("start_time") ?? max(0, end - 86_400_000)
+                guard auditTimeRange.contains(start) else { throw TokMeshError.invalid("start_time", "start_time must be Unix ms between 0 and year 9999") }
                 guard start <= end else { throw TokMeshError.invalid("start_time", "start_time must not be after end_time") }
                 if let r = q.string("result"), r != "SUCCESS" && r != "FAILURE" { throw TokMeshError.invalid("result", "result must be SUCCESS or FAILURE") }
                 let (page, size) = try q.paging(defaultSize: auditSizeDefault, maxSize: auditSizeMax)

@@ -111,3 +111,9 @@ def test_user_sessions_revoked_hides_user(node, admin, issuer):
     digest = hashlib.sha256(user.encode()).hexdigest()
     assert any(r["resource"] == f"user:sha256:{digest}" for r in recs), recs
     assert user not in node.audit_text()
+
+
+def test_audit_query_extreme_times_refused(node, admin):
+    for q in ("start_time=-9223372036854775808", "end_time=-9223372036854775808", "end_time=9223372036854775807"):
+        err(node.req("GET", f"/admin/v1/audit/logs?{q}", key=admin), 400, "TM-ARG-1001")
+    assert node.alive()

@@ -89,3 +89,10 @@ def test_required(required_node):
     h = fresh()
     ok(n.req("POST", f"/sessions/{s['session_id']}/touch", key=issuer, headers=h))
     err(n.req("POST", f"/sessions/{s['session_id']}/touch", key=issuer, headers=h), 401, "TM-AUTH-4015")
+
+
+def test_extreme_timestamp_refused_not_crashing(node, issuer):
+    for ts in ("-9223372036854775808", "9223372036854775807"):
+        r = node.req("POST", "/sessions", {"user_id": "edge"}, key=issuer, headers={"X-Timestamp": ts, "X-Nonce": "n-" + ts})
+        err(r, 401, "TM-AUTH-4014")
+    assert node.alive()
