@@ -43,17 +43,17 @@ final class APIResponder: HTTPResponder {
         let spec: RouteSpec, parameters: [String: String], template: String
         switch router.match(method: request.method.rawValue, path: request.path) {
         case .matched(let s, let p, let t):
-            if case .localOnly = s.access, !isLocal { return fail(TokMeshError(.sysNoRoute), requestID, eventLoop) }
+            if case .localOnly = s.access, !isLocal { return fail(TokMeshError(.sysNoRoute), requestID) }
             (spec, parameters, template) = (s, p, t)
         case .methodNotAllowed(let allowed):
             return fail(TokMeshError(.sysMethodNotAllowed, details: ["allowed": .strings(allowed)],
-                                     headers: [("Allow", allowed.joined(separator: ", "))]), requestID, eventLoop)
+                                     headers: [("Allow", allowed.joined(separator: ", "))]), requestID)
         case .notFound:
-            return fail(TokMeshError(.sysNoRoute), requestID, eventLoop)
+            return fail(TokMeshError(.sysNoRoute), requestID)
         }
         let adminRoute = template.hasPrefix("/admin/v1/")
         if !spec.servedWhenNotReady && !node.started.load(ordering: .relaxed) {
-            return fail(TokMeshError(.sysUnavailable, "Node is not ready", headers: [("Retry-After", "1")]), requestID, eventLoop)
+            return fail(TokMeshError(.sysUnavailable, "Node is not ready", headers: [("Retry-After", "1")]), requestID)
         }
 
         let peerIP: IPAddress
@@ -123,7 +123,7 @@ final class APIResponder: HTTPResponder {
         return Identifiers.normalizeID(String(credential[..<colon]), kind: .apiKey)
     }
 
-    private func fail(_ error: TokMeshError, _ requestID: String, _ eventLoop: any EventLoop) -> ResponderResult {
+    private func fail(_ error: TokMeshError, _ requestID: String) -> ResponderResult {
         .now(Envelope.error(error, requestID: requestID, now: now))
     }
 
