@@ -27,7 +27,7 @@ let package = Package(
         ),
         .target(
             name: "TokMeshStorage",
-            dependencies: ["TokMeshCore", .product(name: "HeapModule", package: "swift-collections")]
+            dependencies: ["TokMeshCore", .product(name: "HeapModule", package: "swift-collections"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "TokMeshAuth",
