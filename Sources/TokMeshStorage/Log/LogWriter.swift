@@ -1,0 +1,200 @@
+// LogWriter: group commit over a SegmentedLog (spec/02 §3.4). Appenders only enqueue — the
+// record index is assigned at enqueue, so the caller can do it while it holds its shard locks
+// and apply order equals log order — and one dedicated writer thread drains the queue: at most
+// `batchCount` records or `batchBytes` per write, never waiting for a batch to fill. In `sync`
+// mode every write is followed by fdatasync before its records are acknowledged; in `batch`
+// mode records are acknowledged once written and fsynced every `syncInterval`. An urgent record
+// is fsynced with its write in either mode. A failed write or fsync fails the log for good:
+// waiting and later appenders get the error (spec/02 §3.5).
+import Foundation
+import Synchronization
+
+public enum LogSyncMode: Sendable, Equatable {
+    case sync
+    /// Acknowledge on write; fsync at least every `intervalMillis`.
+    case batch(intervalMillis: Int)
+}
+
+public final class LogWriter: Sendable {
+    public typealias Acknowledgement = @Sendable (Result<Void, LogError>) -> Void
+
+    private struct Pending {
+        var index: UInt64
+        var type: UInt8
+        var payload: [UInt8]
+        var urgent: Bool
+        var acknowledge: Acknowledgement?
+    }
+
+    private struct State {
+        var queue: [Pending] = []
+        var nextIndex: UInt64
+        var failure: LogError?
+        var closing = false
+        var closed = false
+        var lastSyncNanos: UInt64 = 0
+        var writtenIndex: UInt64
+        var durableIndex: UInt64
+    }
+
+    private let state: Mutex<State>
+    private let wake = NSCondition()
+    // Touched only by the writer thread after init, and by `close` once that thread has ended.
+    private let log: UnsafeTransfer<SegmentedLog>
+    private let mode: LogSyncMode
+    private let batchCount: Int
+    private let batchBytes: Int
+    private let finished = NSCondition()
+    private let threadDone = Mutex(false)
+
+    public init(log: SegmentedLog, mode: LogSyncMode, batchCount: Int = 100, batchBytes: Int = 1 << 20) {
+        self.log = UnsafeTransfer(log)
+        self.mode = mode
+        self.batchCount = batchCount
+        self.batchBytes = batchBytes
+        let last = log.nextIndex - 1
+        state = Mutex(State(nextIndex: log.nextIndex, writtenIndex: last, durableIndex: last))
+        let thread = Thread { [self] in self.run() }
+        thread.name = "tokmesh-log-writer"
+        thread.start()
+    }
+
+    /// The index of the last record written to the OS and of the last one made durable.
+    public var progress: (written: UInt64, durable: UInt64) { state.withLock { ($0.writtenIndex, $0.durableIndex) } }
+
+    /// Enqueues one record and returns its index; `acknowledge` runs on the writer thread once
+    /// the record is acknowledged per the mode (or the log failed). Never does I/O.
+    @discardableResult
+    public func append(type: UInt8, payload: [UInt8], urgent: Bool = false, acknowledge: Acknowledgement? = nil) throws(LogError) -> UInt64 {
+        let index: UInt64 = try state.withLock { (s: inout State) throws(LogError) -> UInt64 in
+            if let failure = s.failure { throw failure }
+            guard !s.closing else { throw LogError.io("log is closing") }
+            let index = s.nextIndex
+            s.nextIndex += 1
+            s.queue.append(Pending(index: index, type: type, payload: payload, urgent: urgent, acknowledge: acknowledge))
+            return index
+        }
+        wake.lock()
+        wake.signal()
+        wake.unlock()
+        return index
+    }
+
+    /// Blocks until `index` is acknowledged (tests and shutdown paths; request paths use the
+    /// acknowledgement callback instead).
+    public func waitAcknowledged(_ index: UInt64, durable: Bool = false) throws(LogError) {
+        while true {
+            let (done, failure): (Bool, LogError?) = state.withLock { s in
+                let reached = durable || mode == .sync ? s.durableIndex >= index : s.writtenIndex >= index
+                return (reached, s.failure)
+            }
+            if let failure { throw failure }
+            if done { return }
+            wake.lock()
+            wake.signal()
+            _ = wake.wait(until: Date(timeIntervalSinceNow: 0.001))
+            wake.unlock()
+        }
+    }
+
+    private func run() {
+        let intervalNanos: UInt64
+        if case .batch(let ms) = mode { intervalNanos = UInt64(ms) * 1_000_000 } else { intervalNanos = 0 }
+        while true {
+            let (batch, closing, syncDue) = state.withLock { s -> ([Pending], Bool, Bool) in
+                var bytes = 0
+                var count = 0
+                while count < s.queue.count && count < batchCount && (count == 0 || bytes + s.queue[count].payload.count <= batchBytes) {
+                    bytes += s.queue[count].payload.count
+                    count += 1
+                }
+                let batch = Array(s.queue.prefix(count))
+                s.queue.removeFirst(count)
+                let due = intervalNanos > 0 && s.writtenIndex > s.durableIndex && monotonicNow() - s.lastSyncNanos >= intervalNanos
+                return (batch, s.closing && s.queue.isEmpty, due)
+            }
+            if !batch.isEmpty {
+                write(batch)
+            } else if syncDue {
+                syncNow()
+            } else if closing {
+                syncNow()
+                try? log.value.close()
+                state.withLock { $0.closed = true }
+                finished.lock()
+                threadDone.withLock { $0 = true }
+                finished.broadcast()
+                finished.unlock()
+                return
+            } else {
+                wake.lock()
+                let idle = state.withLock { $0.queue.isEmpty && !$0.closing }
+                if idle { _ = wake.wait(until: Date(timeIntervalSinceNow: intervalNanos > 0 ? Double(intervalNanos) / 1e9 : 0.05)) }
+                wake.unlock()
+            }
+        }
+    }
+
+    private func monotonicNow() -> UInt64 { DispatchTime.now().uptimeNanoseconds }
+
+    private func write(_ batch: [Pending]) {
+        if let failure = state.withLock({ $0.failure }) {
+            batch.forEach { $0.acknowledge?(.failure(failure)) }
+            return
+        }
+        do {
+            let range = try log.value.append(batch.map { (type: $0.type, payload: $0.payload) })
+            precondition(range?.lowerBound == batch.first?.index && range?.upperBound == batch.last?.index,
+                         "log indexes diverged from enqueue order")
+            let mustSync = mode == .sync || batch.contains { $0.urgent }
+            if mustSync { try log.value.sync() }
+            let last = batch.last!.index
+            state.withLock { s in
+                s.writtenIndex = last
+                if mustSync {
+                    s.durableIndex = last
+                    s.lastSyncNanos = monotonicNow()
+                }
+            }
+            batch.forEach { $0.acknowledge?(.success(())) }
+        } catch {
+            let failure = (error as? LogError) ?? LogError.io("\(error)")
+            state.withLock { $0.failure = failure }
+            batch.forEach { $0.acknowledge?(.failure(failure)) }
+        }
+        wake.lock()
+        wake.broadcast()
+        wake.unlock()
+    }
+
+    private func syncNow() {
+        let target = state.withLock { $0.writtenIndex }
+        do {
+            try log.value.sync()
+            state.withLock { s in
+                s.durableIndex = max(s.durableIndex, target)
+                s.lastSyncNanos = monotonicNow()
+            }
+        } catch {
+            state.withLock { $0.failure = error }
+        }
+    }
+
+    /// Writes everything queued, fsyncs, closes the log and ends the writer thread.
+    public func close() {
+        state.withLock { $0.closing = true }
+        wake.lock()
+        wake.broadcast()
+        wake.unlock()
+        finished.lock()
+        while !threadDone.withLock({ $0 }) { _ = finished.wait(until: Date(timeIntervalSinceNow: 0.1)) }
+        finished.unlock()
+    }
+}
+
+/// Hands a non-Sendable value to exactly one other thread. The writer thread is the only user of
+/// the wrapped log once `LogWriter.init` returns.
+struct UnsafeTransfer<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
