@@ -89,12 +89,12 @@ final class APIResponder: HTTPResponder {
                 case .authenticated(let p):
                     principal = p
                 case .needsVerification(let pending):
-                    return offload(eventLoop, context) { () throws(TokMeshError) -> ServerResponse in
+                    return offload(eventLoop, context) { () -> ResponderResult in
                         do throws(TokMeshError) {
                             let p = try self.node.authenticator.verify(pending)
-                            return self.finish(context, principal: p)
+                            return self.finish(context, principal: p, on: eventLoop)
                         } catch {
-                            return self.authFailure(error, context, keyID: pending.keyID)
+                            return .now(self.authFailure(error, context, keyID: pending.keyID))
                         }
                     }
                 }
@@ -103,9 +103,9 @@ final class APIResponder: HTTPResponder {
             }
         }
         if spec.offload {
-            return offload(eventLoop, context) { () throws(TokMeshError) -> ServerResponse in self.finish(context, principal: principal) }
+            return offload(eventLoop, context) { () -> ResponderResult in self.finish(context, principal: principal, on: eventLoop) }
         }
-        return .now(finish(context, principal: principal))
+        return finish(context, principal: principal, on: eventLoop)
     }
 
     struct PendingCall: Sendable {
@@ -128,18 +128,19 @@ final class APIResponder: HTTPResponder {
     }
 
     /// Runs `work` on the blocking pool; a request that waited over 1 s for a slot gets 429.
-    private func offload(_ eventLoop: any EventLoop, _ call: PendingCall, _ work: @escaping @Sendable () throws(TokMeshError) -> ServerResponse) -> ResponderResult {
+    private func offload(_ eventLoop: any EventLoop, _ call: PendingCall, _ work: @escaping @Sendable () -> ResponderResult) -> ResponderResult {
         let submitted = monotonicNanos()
         let requestID = call.requestID
-        return .later(node.blockingPool.runIfActive(eventLoop: eventLoop) { () -> ServerResponse in
+        return .later(node.blockingPool.runIfActive(eventLoop: eventLoop) { () -> ResponderResult in
             if monotonicNanos() - submitted > APIResponder.blockingQueueWaitNanosMax {
-                return Envelope.error(TokMeshError(.sysRateLimited, "authentication queue is full", headers: [("Retry-After", "1")]),
-                                      requestID: requestID, now: self.now)
+                return .now(Envelope.error(TokMeshError(.sysRateLimited, "authentication queue is full", headers: [("Retry-After", "1")]),
+                                           requestID: requestID, now: self.now))
             }
-            do throws(TokMeshError) {
-                return try work()
-            } catch {
-                return Envelope.error(error, requestID: requestID, now: self.now)
+            return work()
+        }.flatMap { result -> EventLoopFuture<ServerResponse> in
+            switch result {
+            case .now(let response): eventLoop.makeSucceededFuture(response)
+            case .later(let future): future
             }
         }.flatMapErrorThrowing { _ in
             Envelope.error(TokMeshError(.sysUnavailable, "Node is stopping", headers: [("Retry-After", "1")]), requestID: requestID, now: self.now)
@@ -169,13 +170,13 @@ final class APIResponder: HTTPResponder {
     }
 
     /// Steps after authentication: role, anti-replay, decoding, the handler, audit, envelope.
-    private func finish(_ call: PendingCall, principal: Principal) -> ServerResponse {
+    private func finish(_ call: PendingCall, principal: Principal, on eventLoop: any EventLoop) -> ResponderResult {
         let spec = call.spec
         if case .minimum(let role) = spec.access {
             do throws(TokMeshError) {
                 try Authenticator.authorize(principal, minimum: role, adminRoute: call.adminRoute)
             } catch {
-                return authFailure(error, call, keyID: principal.keyID)
+                return .now(authFailure(error, call, keyID: principal.keyID))
             }
         }
         var routeCall: RouteCall?
@@ -205,19 +206,29 @@ final class APIResponder: HTTPResponder {
                 record(call, operatorID: principal.keyID, action: result.auditAction ?? audit.action(built), resource: audit.resource(built),
                        success: true, details: result.auditDetails)
             }
-            if let encoded = result.encodedData {
-                return Envelope.success(result.status, encodedData: encoded, requestID: call.requestID, now: now)
+            let response = result.encodedData.map { Envelope.success(result.status, encodedData: $0, requestID: call.requestID, now: now) }
+                ?? Envelope.success(result.status, data: result.data, requestID: call.requestID, now: now)
+            guard let index = result.logIndex, let writer = node.logWriter else { return .now(response) }
+            // Acknowledge only once the change's log record is written (or fsynced) — spec/01 §6.
+            let promise = eventLoop.makePromise(of: ServerResponse.self)
+            let requestID = call.requestID
+            writer.whenAcknowledged(index, durable: result.durable) { outcome in
+                switch outcome {
+                case .success: promise.succeed(response)
+                case .failure: promise.succeed(Envelope.error(TokMeshError(.sysStorage, "the session log has failed; restart the node"),
+                                                              requestID: requestID, now: self.now))
+                }
             }
-            return Envelope.success(result.status, data: result.data, requestID: call.requestID, now: now)
+            return .later(promise.futureResult)
         } catch {
             if let audit = spec.audit, let built = routeCall {
                 record(call, operatorID: principal.keyID, action: audit.action(built), resource: audit.resource(built),
                        success: false, errorCode: error.code.rawValue)
             }
             if error.code == .authTimestamp || error.code == .authNonce {
-                return authFailure(error, call, keyID: principal.keyID)
+                return .now(authFailure(error, call, keyID: principal.keyID))
             }
-            return Envelope.error(error, requestID: call.requestID, now: now)
+            return .now(Envelope.error(error, requestID: call.requestID, now: now))
         }
     }
 }

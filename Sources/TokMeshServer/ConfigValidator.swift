@@ -24,6 +24,9 @@ enum ConfigValidator {
         if let path = ServerConfig.socketPath(c), path.utf8.count > 107 {
             issue(.cfgRange, "server.local.socket_path", "resolved socket path is longer than 107 bytes")
         }
+        if case .string(let key) = c.value("security.storage.encryption_key"), !key.isEmpty, StorageKey.parseHex(key) == nil {
+            issue(.cfgFormat, "security.storage.encryption_key", "must be 64 hexadecimal characters")
+        }
         return issues
     }
 }

@@ -35,6 +35,10 @@ struct RouteResult: Sendable {
     var data: JSONObject
     /// `data` already encoded as a JSON object (hot paths); replaces `data` when set.
     var encodedData: [UInt8]?
+    /// The WAL index the answer waits for (spec/01 §6: acknowledged only once logged).
+    var logIndex: UInt64?
+    /// Wait until the record is fsynced, not only written (`sync: true` revocations).
+    var durable = false
     /// Overrides the route's audit action (e.g. KEY_ENABLED vs KEY_DISABLED).
     var auditAction: String?
     var auditDetails: JSONObject

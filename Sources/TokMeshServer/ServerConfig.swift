@@ -2,6 +2,7 @@
 // at start-up; hot-reloadable values are re-read on reload (issue 7).
 import TokMeshAuth
 import TokMeshCore
+import TokMeshStorage
 
 public struct ServerConfig: Sendable {
     public var loaded: LoadedConfig
@@ -26,6 +27,14 @@ public struct ServerConfig: Sendable {
     public var logLevel: String
     public var auditRetentionDays: Int
     public var auditSessionEvents: Bool
+    public var walDirectory: String
+    public var walSyncMode: LogSyncMode
+    public var walBatchCount: Int
+    public var walBatchBytes: Int
+    public var walSegmentBytes: Int
+    public var encryptionEnabled: Bool
+    /// The configured key's hex, or "" to use the key file. Never logged.
+    public var encryptionKeyHex: String
 
     static func socketPath(_ c: LoadedConfig) -> String? {
         guard case .string(let dataDir) = c.value("storage.data_dir") else { return nil }
@@ -80,6 +89,14 @@ public struct ServerConfig: Sendable {
         logLevel = string("telemetry.logging.level")
         auditRetentionDays = Int(int("telemetry.audit.retention_days"))
         auditSessionEvents = bool("telemetry.audit.session_events")
+        let walDir = string("storage.wal.dir")
+        walDirectory = walDir.isEmpty ? dataDirectory + "/wal" : walDir
+        walSyncMode = string("storage.wal.sync_mode") == "sync" ? .sync : .batch(intervalMillis: Int(ms("storage.wal.sync_interval")))
+        walBatchCount = Int(int("storage.wal.batch_count"))
+        walBatchBytes = Int(bytes("storage.wal.batch_size"))
+        walSegmentBytes = Int(bytes("storage.wal.segment_size"))
+        encryptionEnabled = bool("security.storage.encryption_enabled")
+        encryptionKeyHex = string("security.storage.encryption_key")
     }
 
     /// Start-up warnings of spec/08 §6 that depend on values.
@@ -90,6 +107,9 @@ public struct ServerConfig: Sendable {
                                    message: "below 2 x timestamp_window leaves a replay gap", source: loaded.sources["security.anti_replay.nonce_ttl"]))
         }
         out.append(ConfigIssue(code: .cfgDependency, key: "server.https.enabled", message: "HTTPS is disabled; enable server.https for production", source: nil))
+        if !encryptionEnabled {
+            out.append(ConfigIssue(code: .cfgDependency, key: "security.storage.encryption_enabled", message: "data at rest is written in plaintext", source: nil))
+        }
         if httpEnabled, let ip = IPAddress(httpHost), !(ip.isIPv4 ? ip.bytes[0] == 127 : ip.bytes == [UInt8](repeating: 0, count: 15) + [1]),
            case .bool(false) = loaded.value("security.allow_insecure_public") {
             out.append(ConfigIssue(code: .cfgConflict, key: "server.http.address",

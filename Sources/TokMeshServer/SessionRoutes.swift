@@ -29,10 +29,12 @@ enum SessionRoutes {
                 input.ipAddress = try call.body.string("ip_address")
                 input.userAgent = try call.body.string("user_agent")
                 let out = try sessions.create(input, caller: call.caller)
-                return RouteResult(.created, [
+                var result = RouteResult(.created, [
                     "session_id": .string(out.sessionID), "token": .string(out.token), "user_id": .string(out.userID),
                     "created_at": .int(out.createdAt), "expires_at": .int(out.expiresAt), "version": .uint(out.version),
                 ], auditDetails: ["session_id": .string(out.sessionID)])
+                result.logIndex = out.logIndex
+                return result
             }),
             ("GET", "/sessions/{session_id}", RouteSpec(access: .minimum(.validator), queryParameters: ["fields"]) { (call: RouteCall) throws(TokMeshError) -> RouteResult in
                 let fields = try projection(call.query.string("fields"))
@@ -42,8 +44,10 @@ enum SessionRoutes {
             ("POST", "/sessions/{session_id}/touch", RouteSpec(access: .minimum(.validator), queryParameters: ["fields"], bodyFields: []) { (call: RouteCall) throws(TokMeshError) -> RouteResult in
                 var fields = try projection(call.query.string("fields"))
                 fields?.formUnion(["id", "user_id", "expires_at", "last_active", "version"])
-                let s = try sessions.touch(call.parameter("session_id"))
-                return RouteResult(.ok, objectOf(s.json(now: now(), fields: fields)))
+                let touched = try sessions.touch(call.parameter("session_id"))
+                var result = RouteResult(.ok, objectOf(touched.session.json(now: now(), fields: fields)))
+                result.logIndex = touched.logIndex
+                return result
             }),
             ("POST", "/sessions/{session_id}/renew", RouteSpec(
                 access: .minimum(.issuer), bodyFields: ["ttl_seconds", "expected_version"], audit: sessionAudit("SESSION_RENEWED")
@@ -51,45 +55,55 @@ enum SessionRoutes {
                 guard let ttlSeconds = try call.body.int("ttl_seconds") else { throw TokMeshError.missing("ttl_seconds") }
                 let out = try sessions.renew(call.parameter("session_id"), ttlMillis: try ttlMillis(ttlSeconds, limits: sessions.limits),
                                              expectedVersion: try call.body.int("expected_version"))
-                return RouteResult(.ok, [
+                var result = RouteResult(.ok, [
                     "session_id": .string(out.sessionID), "previous_expires_at": .int(out.previousExpiresAt),
                     "new_expires_at": .int(out.newExpiresAt), "version": .uint(out.version),
                 ])
+                result.logIndex = out.logIndex
+                return result
             }),
             ("POST", "/sessions/{session_id}/revoke", RouteSpec(
                 access: .minimum(.issuer), bodyFields: ["sync"], audit: sessionAudit("SESSION_REVOKED")
             ) { (call: RouteCall) throws(TokMeshError) -> RouteResult in
-                _ = try call.body.bool("sync")  // one node, no WAL yet: applied means effective everywhere
+                let sync = try call.body.bool("sync") ?? false
                 let id = try SessionService.sessionID(call.parameter("session_id"))
-                let out = try sessions.revoke(id)
+                let out = try sessions.revoke(id, sync: sync)
                 var data: JSONObject = ["session_id": .string(id), "revoked": .bool(out.revoked)]
                 if let at = out.revokedAt { data["revoked_at"] = .int(at) }
-                return RouteResult(.ok, data)
+                var result = RouteResult(.ok, data)
+                result.logIndex = out.logIndex
+                result.durable = sync
+                return result
             }),
             ("POST", "/users/{user_id}/sessions/revoke", RouteSpec(
                 access: .minimum(.issuer), bodyFields: ["sync"],
                 audit: AuditSpec(action: { _ in "USER_SESSIONS_REVOKED" },
                                  resource: { "user:sha256:" + Identifiers.sha256Hex($0.parameter("user_id")) })
             ) { (call: RouteCall) throws(TokMeshError) -> RouteResult in
-                _ = try call.body.bool("sync")
+                let sync = try call.body.bool("sync") ?? false
                 let userID = call.parameter("user_id")
-                let count = try sessions.revokeByUser(userID)
-                return RouteResult(.ok, ["user_id": .string(userID), "revoked_count": .int(Int64(count))],
-                                   auditDetails: ["revoked_count": .int(Int64(count))])
+                let (count, index) = try sessions.revokeByUser(userID, sync: sync)
+                var result = RouteResult(.ok, ["user_id": .string(userID), "revoked_count": .int(Int64(count))],
+                                         auditDetails: ["revoked_count": .int(Int64(count))])
+                result.logIndex = index
+                result.durable = sync
+                return result
             }),
             ("POST", "/tokens/validate", RouteSpec(
                 access: .minimum(.validator), bodyFields: ["token", "touch", "ip_address", "user_agent"], replayMandatory: false
             ) { (call: RouteCall) throws(TokMeshError) -> RouteResult in
                 guard let token = try call.body.string("token") else { throw TokMeshError.missing("token") }
-                let s = try sessions.validate(token: token, touch: try call.body.bool("touch") ?? false,
-                                              ipAddress: try call.body.string("ip_address"), userAgent: try call.body.string("user_agent"),
-                                              caller: call.caller)
+                let validated = try sessions.validate(token: token, touch: try call.body.bool("touch") ?? false,
+                                                      ipAddress: try call.body.string("ip_address"), userAgent: try call.body.string("user_agent"),
+                                                      caller: call.caller)
                 var out: [UInt8] = []
                 out.reserveCapacity(640)
                 out.append(contentsOf: #"{"valid":true,"session":"#.utf8)
-                s.writeJSON(now: now(), into: &out)
+                validated.session.writeJSON(now: now(), into: &out)
                 out.append(UInt8(ascii: "}"))
-                return RouteResult(.ok, encodedData: out)
+                var result = RouteResult(.ok, encodedData: out)
+                result.logIndex = validated.logIndex
+                return result
             }),
             ("GET", "/sessions", RouteSpec(access: .minimum(.issuer), queryParameters: [
                 "user_id", "device_id", "key_id", "ip_address", "status", "created_after", "created_before", "active_after",

@@ -76,7 +76,11 @@ public enum TokMeshNode {
         if config.localEnabled { try checkSocketPath(config.socketPath) }
 
         let cores = System.coreCount
-        let engine = SessionEngine(shardCount: SessionEngine.defaultShardCount(cores: cores))
+        // Recovery (spec/02 §6, WAL part): replay the log into the engine, then log every mutation.
+        let journal = LateJournal()
+        let engine = SessionEngine(shardCount: SessionEngine.defaultShardCount(cores: cores), journal: journal)
+        let writer = try openWAL(config, engine: engine, logger: logger)
+        journal.attach(WALJournal(writer: writer))
         let sessions = SessionService(engine: engine, limits: config.limits, clock: clock)
         let audit = try AuditLog(directory: config.dataDirectory + "/audit", nodeID: nodeID, clock: clock)
         let authenticator = Authenticator(registry: KeyRegistry(), settings: config.auth, clock: clock) { ip in
@@ -91,7 +95,8 @@ public enum TokMeshNode {
 
         let stop = StopSignal()
         let node = NodeContext(config: config, nodeID: nodeID, clock: clock, logger: logger, sessions: sessions, keys: keys,
-                               authenticator: authenticator, audit: audit, stats: ConnectionStats(maxConnections: config.maxConnections), blockingPool: pool,
+                               authenticator: authenticator, audit: audit, logWriter: writer,
+                               stats: ConnectionStats(maxConnections: config.maxConnections), blockingPool: pool,
                                shutdownRequest: { grace in stop.fire(graceMillis: grace, trigger: "local_socket") })
         let responder = APIResponder(node: node, router: APIRoutes.router(node))
         let idle = TimeAmount.milliseconds(config.idleTimeoutMillis)
@@ -112,6 +117,7 @@ public enum TokMeshNode {
             logger.log(.error, "tokmesh.server", "cannot bind a listener", ["error": .string("\(error)")])
             for s in servers { await s.close() }
             try? await group.shutdownGracefully()
+            writer.close()
             return 1
         }
 
@@ -141,10 +147,53 @@ public enum TokMeshNode {
         signals.forEach { $0.cancel() }
         try? await group.shutdownGracefully()
         try? await pool.shutdownGracefully()
+        writer.close()
         audit.stop()
         if config.localEnabled { unlink(config.socketPath) }
         logger.log(.info, "tokmesh.server", "stopped", ["event": "shutdown_complete"])
         return 0
+    }
+
+    /// Opens the session WAL, replays it into `engine` and starts the group-commit writer.
+    static func openWAL(_ config: ServerConfig, engine: SessionEngine, logger: Logger) throws -> LogWriter {
+        let masterKey = config.encryptionEnabled
+            ? try StorageKey.load(configuredHex: config.encryptionKeyHex, dataDirectory: config.dataDirectory) : nil
+        let options = LogOptions(directory: config.walDirectory, kind: .wal, prefix: "wal", masterKey: masterKey,
+                                 segmentBytesMax: config.walSegmentBytes, knownTypes: WALRecord.knownTypes)
+        let started = monotonicNanos()
+        var replayed = 0, undecodable = 0
+        let log: SegmentedLog, report: LogOpenReport
+        do {
+            (log, report) = try SegmentedLog.open(options) { record in
+                do {
+                    engine.apply(try WALRecord.decode(type: record.type, payload: record.payload))
+                    replayed += 1
+                } catch {
+                    undecodable += 1
+                }
+            }
+        } catch LogError.unreadable(let message) {
+            throw ConfigFailure(issues: [ConfigIssue(code: .cfgConflict, key: "security.storage.encryption_key", message: message, source: nil)])
+        }
+        for torn in report.tornTails {
+            logger.log(.warn, "tokmesh.storage", "torn WAL tail truncated", [
+                "event": "wal_torn_tail", "segment": .string(torn.segment), "offset": .int(Int64(torn.offset)), "reason": .string(torn.reason),
+            ])
+        }
+        if let damage = report.corruption {
+            logger.log(.error, "tokmesh.storage", "corrupt WAL segment: intact prefix recovered, the rest set aside", [
+                "event": "wal_corruption", "segment": .string(damage.segment), "offset": .int(Int64(damage.offset)),
+                "reason": .string(damage.reason), "set_aside": .strings(report.setAside),
+            ])
+        }
+        if undecodable > 0 {
+            logger.log(.error, "tokmesh.storage", "WAL records that could not be decoded were skipped", ["event": "wal_undecodable", "count": .int(Int64(undecodable))])
+        }
+        logger.log(.info, "tokmesh.storage", "WAL recovered", [
+            "event": "wal_recovered", "records": .int(Int64(replayed)), "last_index": .uint(report.lastIndex),
+            "cipher": .string(options.cipher.name), "duration_ms": .int(Int64((monotonicNanos() - started) / 1_000_000)),
+        ])
+        return LogWriter(log: log, mode: config.walSyncMode, batchCount: config.walBatchCount, batchBytes: config.walBatchBytes)
     }
 
     /// A stale socket is replaced; a non-socket, or a socket another process answers on → TM-CFG-1005.
@@ -199,6 +248,19 @@ public enum TokMeshNode {
         for w in config.startupWarnings {
             logger.log(.warn, "tokmesh.config", w.message, ["event": "config_warning", "key": .string(w.key), "code": .string(w.code.rawValue)])
         }
+    }
+}
+
+/// The engine's journal, attached once the WAL has been replayed (the engine must exist to
+/// replay into, and the writer can only start after the replay).
+final class LateJournal: SessionJournal {
+    private let target = Mutex<(any SessionJournal)?>(nil)
+
+    func attach(_ journal: any SessionJournal) { target.withLock { $0 = journal } }
+
+    func append(_ record: WALRecord, urgent: Bool) throws(TokMeshError) -> UInt64 {
+        guard let journal = target.withLock({ $0 }) else { preconditionFailure("a mutation before the WAL was replayed") }
+        return try journal.append(record, urgent: urgent)
     }
 }
 

@@ -25,6 +25,8 @@ public struct CreateSessionOutput: Sendable, Equatable {
     public var createdAt: Int64
     public var expiresAt: Int64
     public var version: UInt64
+    /// WAL index to be acknowledged before answering (nil: memory-only engine).
+    public var logIndex: UInt64?
 }
 
 public struct RenewOutput: Sendable, Equatable {
@@ -32,6 +34,13 @@ public struct RenewOutput: Sendable, Equatable {
     public var previousExpiresAt: Int64
     public var newExpiresAt: Int64
     public var version: UInt64
+    public var logIndex: UInt64?
+}
+
+/// A session read or changed by a call, with the WAL index of its change (nil: none logged).
+public struct SessionResult: Sendable, Equatable {
+    public var session: Session
+    public var logIndex: UInt64?
 }
 
 /// Transport facts a call carries: the caller's key (or LOCAL_ADMIN), client IP and agent.
@@ -92,8 +101,9 @@ public final class SessionService: Sendable {
             let session = Session(id: id, userID: userID, tokenHash: tokenHash, ipAddress: ip, userAgent: userAgent,
                                   deviceID: deviceID, createdBy: caller.createdBy, createdAt: now, expiresAt: now + ttl, data: data)
             do {
-                try engine.create(session, maxPerUser: limits.maxPerUser, now: now)
-                return CreateSessionOutput(sessionID: id, token: token, userID: userID, createdAt: now, expiresAt: session.expiresAt, version: 1)
+                let index = try engine.create(session, maxPerUser: limits.maxPerUser, now: now)
+                return CreateSessionOutput(sessionID: id, token: token, userID: userID, createdAt: now, expiresAt: session.expiresAt,
+                                           version: 1, logIndex: index)
             } catch let error where error.code == .sessExists && clientSessionID == nil {
                 attempts += 1
                 if attempts > 3 { throw TokMeshError(.sysInternal, "could not generate a unique session ID") }
@@ -114,7 +124,7 @@ public final class SessionService: Sendable {
 
     // MARK: 5.3 validate
 
-    public func validate(token: String, touch: Bool, ipAddress: String?, userAgent: String?, caller: CallerContext) throws(TokMeshError) -> Session {
+    public func validate(token: String, touch: Bool, ipAddress: String?, userAgent: String?, caller: CallerContext) throws(TokMeshError) -> SessionResult {
         guard Identifiers.isValidToken(token) else { throw TokMeshError(.toknMalformed) }
         let hash = Identifiers.tokenHash(token)
         let now = clock.nowMillis()
@@ -123,24 +133,28 @@ public final class SessionService: Sendable {
         case .expired: throw TokMeshError(.toknExpired)
         case .revoked(let revokedAt): throw TokMeshError(.toknRevoked, details: ["revoked_at": .int(revokedAt)])
         case .live(let session):
-            guard touch else { return session }
+            guard touch else { return SessionResult(session: session, logIndex: nil) }
             let ip = try ipAddress.map { (ip: String) throws(TokMeshError) -> String in try SessionLimits.checkIPAddress(ip) } ?? caller.clientIP
             let ua = SessionLimits.truncateUTF8(userAgent ?? caller.userAgent)
-            return engine.touchForValidate(session.id, tokenHash: hash, now: now, ip: ip, userAgent: ua) ?? session
+            guard let (touched, index) = engine.touchForValidate(session.id, tokenHash: hash, now: now, ip: ip, userAgent: ua) else {
+                return SessionResult(session: session, logIndex: nil)
+            }
+            return SessionResult(session: touched, logIndex: index)
         }
     }
 
     // MARK: 5.4 touch
 
-    public func touch(_ rawID: String) throws(TokMeshError) -> Session {
+    public func touch(_ rawID: String) throws(TokMeshError) -> SessionResult {
         let id = try SessionService.sessionID(rawID)
         let now = clock.nowMillis()
-        return try engine.mutateLive(id, now: now) { (s: inout Session) throws(TokMeshError) -> Bool in
+        let (session, index) = try engine.mutateLive(id, now: now) { (s: inout Session) throws(TokMeshError) -> Bool in
             let active = max(s.lastActive, now)
             guard active != s.lastActive else { return false }
             s.lastActive = active
             return true
         }
+        return SessionResult(session: session, logIndex: index)
     }
 
     // MARK: 5.5 renew
@@ -150,20 +164,22 @@ public final class SessionService: Sendable {
         guard let ttlMillis else { throw TokMeshError.missing("ttl_seconds") }
         let ttl = try limits.checkTTL(millis: ttlMillis)
         if let v = expectedVersion, v < 1 { throw TokMeshError.invalid("expected_version", "expected_version must be at least 1") }
-        let (previous, s) = try engine.renew(id, ttlMillis: ttl, expectedVersion: expectedVersion.map { UInt64($0) }, now: clock.nowMillis())
-        return RenewOutput(sessionID: id, previousExpiresAt: previous, newExpiresAt: s.expiresAt, version: s.version)
+        let (previous, s, index) = try engine.renew(id, ttlMillis: ttl, expectedVersion: expectedVersion.map { UInt64($0) }, now: clock.nowMillis())
+        return RenewOutput(sessionID: id, previousExpiresAt: previous, newExpiresAt: s.expiresAt, version: s.version, logIndex: index)
     }
 
     // MARK: 5.7 revoke
 
-    public func revoke(_ rawID: String) throws(TokMeshError) -> RevokeOutcome {
+    /// `sync` revocations are logged as urgent: fsynced with their write in either mode.
+    public func revoke(_ rawID: String, sync: Bool = false) throws(TokMeshError) -> RevokeOutcome {
         let id = try SessionService.sessionID(rawID)
-        return engine.revoke(id, now: clock.nowMillis())
+        return try engine.revoke(id, now: clock.nowMillis(), urgent: sync)
     }
 
     // MARK: 5.8 revoke by user
 
-    public func revokeByUser(_ rawUserID: String) throws(TokMeshError) -> Int {
+    /// Returns the number revoked and the WAL index of the last revocation (nil: none logged).
+    public func revokeByUser(_ rawUserID: String, sync: Bool = false) throws(TokMeshError) -> (count: Int, logIndex: UInt64?) {
         let userID = try SessionLimits.checkUserID(rawUserID)
         let ids = engine.sessionIDs(ofUser: userID)
         if ids.count > SessionLimits.revokeByUserMax {
@@ -172,7 +188,18 @@ public final class SessionService: Sendable {
             ])
         }
         let now = clock.nowMillis()
-        return ids.reduce(0) { $0 + (engine.revoke($1, now: now).revoked ? 1 : 0) }
+        var count = 0
+        var last: UInt64?
+        for id in ids {
+            do {
+                let outcome = try engine.revoke(id, now: now, urgent: sync)
+                if outcome.revoked { count += 1 }
+                last = outcome.logIndex ?? last
+            } catch {
+                throw TokMeshError(.sysStorage, "storage failed during revoke-by-user", details: ["revoked_count": .int(Int64(count))])
+            }
+        }
+        return (count, last)
     }
 
     // MARK: 5.9 list

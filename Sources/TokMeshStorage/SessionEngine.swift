@@ -21,6 +21,14 @@ public enum LookupOutcome: Sendable, Equatable {
 public struct RevokeOutcome: Sendable, Equatable {
     public var revoked: Bool
     public var revokedAt: Int64?
+    /// The WAL index to wait for before acknowledging (nil: nothing was logged).
+    public var logIndex: UInt64?
+
+    public init(revoked: Bool, revokedAt: Int64?, logIndex: UInt64? = nil) {
+        self.revoked = revoked
+        self.revokedAt = revokedAt
+        self.logIndex = logIndex
+    }
 }
 
 public struct EngineStats: Sendable, Equatable {
@@ -32,6 +40,8 @@ public struct EngineStats: Sendable, Equatable {
 public final class SessionEngine: Sendable {
     private let shards: [EngineShard]
     private let mask: Int
+    /// Receives every mutation's record under its locks; nil keeps the engine memory-only.
+    public let journal: (any SessionJournal)?
 
     /// Shards: a power of two ≥ 4 × cores, clamped to 16…256 (spec/02 §2).
     public static func defaultShardCount(cores: Int) -> Int {
@@ -40,10 +50,18 @@ public final class SessionEngine: Sendable {
         return n
     }
 
-    public init(shardCount: Int) {
+    public init(shardCount: Int, journal: (any SessionJournal)? = nil) {
         precondition(shardCount > 0 && shardCount & (shardCount - 1) == 0, "shard count must be a power of two")
         shards = (0..<shardCount).map { _ in EngineShard() }
         mask = shardCount - 1
+        self.journal = journal
+    }
+
+    /// Logs `record` (under the caller's locks) before the caller applies it.
+    @inline(__always)
+    private func log(_ record: @autoclosure () -> WALRecord, urgent: Bool = false) throws(TokMeshError) -> UInt64? {
+        guard let journal else { return nil }
+        return try journal.append(record(), urgent: urgent)
     }
 
     @inline(__always)
@@ -73,12 +91,13 @@ public final class SessionEngine: Sendable {
     // MARK: create
 
     /// Inserts a new session: quota, ID and token uniqueness are checked in the same atomic step.
-    public func create(_ session: Session, maxPerUser: Int, now: Int64) throws(TokMeshError) {
+    @discardableResult
+    public func create(_ session: Session, maxPerUser: Int, now: Int64) throws(TokMeshError) -> UInt64? {
         precondition(session.version == 1 && session.expiresAt > session.createdAt, "create takes a fresh session")
         let sessionShard = shards[shardIndex(session.id)]
         let tokenShard = shards[shardIndex(session.tokenHash)]
         let userShard = shards[shardIndex(session.userID)]
-        try withShards(shardsOf(session)) { () throws(TokMeshError) in
+        return try withShards(shardsOf(session)) { () throws(TokMeshError) -> UInt64? in
             let userSessions = userShard.users[session.userID] ?? [:]
             let current = userSessions.values.reduce(0) { $0 + ($1 > now ? 1 : 0) }
             if current >= maxPerUser {
@@ -96,6 +115,7 @@ public final class SessionEngine: Sendable {
                     throw TokMeshError(.toknInUse)
                 }
             }
+            let index = try log(.create(time: now, session: session))
             sessionShard.insertSession(session)
             tokenShard.setToken(session.tokenHash, .session(session.id))
             userShard.users[session.userID, default: [:]][session.id] = session.expiresAt
@@ -105,6 +125,7 @@ public final class SessionEngine: Sendable {
                 let deviceShard = shards[shardIndex(session.deviceID)]
                 deviceShard.addToSet(&deviceShard.devices, session.deviceID, session.id)
             }
+            return index
         }
     }
 
@@ -142,47 +163,50 @@ public final class SessionEngine: Sendable {
 
     /// Applies `change` to a live session under its shard lock; `change` returns whether it
     /// changed anything (then `version` + 1).
-    public func mutateLive(_ id: String, now: Int64, _ change: (inout Session) throws(TokMeshError) -> Bool) throws(TokMeshError) -> Session {
+    public func mutateLive(_ id: String, now: Int64, _ change: (inout Session) throws(TokMeshError) -> Bool) throws(TokMeshError) -> (Session, UInt64?) {
         let shard = shards[shardIndex(id)]
-        return try withShards([shardIndex(id)]) { () throws(TokMeshError) -> Session in
+        return try withShards([shardIndex(id)]) { () throws(TokMeshError) -> (Session, UInt64?) in
             guard var s = shard.session(id) else { throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)]) }
             if s.isExpired(now: now) { throw TokMeshError(.sessExpired, details: ["session_id": .string(id)]) }
             let expiresBefore = s.expiresAt
-            if try change(&s) {
-                precondition(s.expiresAt == expiresBefore, "mutateLive must not move expires_at")
-                s.version += 1
-                shard.replaceSession(s)
-            }
-            return s
+            guard try change(&s) else { return (s, nil) }
+            precondition(s.expiresAt == expiresBefore, "mutateLive must not move expires_at")
+            s.version += 1
+            let index = try log(.update(time: now, session: s))
+            shard.replaceSession(s)
+            return (s, index)
         }
     }
 
     /// Validate with touch: moves last_active and the last-access fields, on the session shard
     /// only (no index changes). Returns the possibly updated session; nil if it vanished.
-    public func touchForValidate(_ id: String, tokenHash: String, now: Int64, ip: String, userAgent: String) -> Session? {
+    /// Best effort (spec/01 §5.3): when the log refuses writes the session is returned untouched.
+    public func touchForValidate(_ id: String, tokenHash: String, now: Int64, ip: String, userAgent: String) -> (Session, UInt64?)? {
         withShard(shardIndex(id)) { shard in
-            guard var s = shard.session(id), s.tokenHash == tokenHash else { return nil }
-            guard !s.isExpired(now: now) else { return s }
+            guard let current = shard.session(id), current.tokenHash == tokenHash else { return nil }
+            guard !current.isExpired(now: now) else { return (current, nil) }
+            var s = current
             let newActive = max(s.lastActive, now)
-            if newActive != s.lastActive || s.lastAccessIP != ip || s.lastAccessUA != userAgent {
-                s.lastActive = newActive
-                s.lastAccessIP = ip
-                s.lastAccessUA = userAgent
-                s.version += 1
-                shard.replaceSession(s)
-            }
-            return s
+            guard newActive != s.lastActive || s.lastAccessIP != ip || s.lastAccessUA != userAgent else { return (s, nil) }
+            s.lastActive = newActive
+            s.lastAccessIP = ip
+            s.lastAccessUA = userAgent
+            s.version += 1
+            let index: UInt64?
+            do { index = try log(.update(time: now, session: s)) } catch { return (current, nil) }
+            shard.replaceSession(s)
+            return (s, index)
         }
     }
 
     /// Renew: new expires_at (may shorten), last_active = max(last_active, now), version + 1.
     /// Returns (previous expires_at, updated session).
-    public func renew(_ id: String, ttlMillis: Int64, expectedVersion: UInt64?, now: Int64) throws(TokMeshError) -> (Int64, Session) {
+    public func renew(_ id: String, ttlMillis: Int64, expectedVersion: UInt64?, now: Int64) throws(TokMeshError) -> (Int64, Session, UInt64?) {
         let userID: String? = withShard(shardIndex(id)) { $0.session(id)?.userID }
         guard let userID else { throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)]) }
         let shard = shards[shardIndex(id)]
         let userShard = shards[shardIndex(userID)]
-        return try withShards([shardIndex(id), shardIndex(userID)]) { () throws(TokMeshError) -> (Int64, Session) in
+        return try withShards([shardIndex(id), shardIndex(userID)]) { () throws(TokMeshError) -> (Int64, Session, UInt64?) in
             guard var s = shard.session(id) else { throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)]) }
             if s.isExpired(now: now) { throw TokMeshError(.sessExpired, details: ["session_id": .string(id)]) }
             if let expectedVersion, expectedVersion != s.version {
@@ -194,9 +218,10 @@ public final class SessionEngine: Sendable {
             s.expiresAt = now + ttlMillis
             s.lastActive = max(s.lastActive, now)
             s.version += 1
+            let index = try log(.update(time: now, session: s))
             shard.replaceSession(s)
             userShard.users[userID]?[id] = s.expiresAt
-            return (previous, s)
+            return (previous, s, index)
         }
     }
 
@@ -204,22 +229,25 @@ public final class SessionEngine: Sendable {
 
     /// Revoke: a live session becomes a tombstone, an expired one is deleted, a missing one is
     /// a no-op (idempotent).
-    public func revoke(_ id: String, now: Int64) -> RevokeOutcome {
+    public func revoke(_ id: String, now: Int64, urgent: Bool = false) throws(TokMeshError) -> RevokeOutcome {
         guard let snapshot: Session = withShard(shardIndex(id), { $0.session(id) }) else {
             return RevokeOutcome(revoked: false, revokedAt: nil)
         }
-        let result: RevokeOutcome? = try? withShards(shardsOf(snapshot)) { () throws(TokMeshError) -> RevokeOutcome? in
+        let result: RevokeOutcome? = try withShards(shardsOf(snapshot)) { () throws(TokMeshError) -> RevokeOutcome? in
             let shard = shards[shardIndex(id)]
             guard let current = shard.session(id), current.tokenHash == snapshot.tokenHash else { return nil }
-            removeLocked(current)
             let tokenShard = shards[shardIndex(current.tokenHash)]
             if current.isExpired(now: now) {
+                let index = try log(.delete(time: now, sessionID: id, reason: .revokedExpired), urgent: urgent)
+                removeLocked(current)
                 tokenShard.removeToken(current.tokenHash)
-                return RevokeOutcome(revoked: true, revokedAt: now)
+                return RevokeOutcome(revoked: true, revokedAt: now, logIndex: index)
             }
-            tokenShard.setToken(current.tokenHash, .tombstone(Tombstone(
-                tokenHash: current.tokenHash, sessionID: id, revokedAt: now, expiresAt: current.expiresAt)))
-            return RevokeOutcome(revoked: true, revokedAt: now)
+            let tombstone = Tombstone(tokenHash: current.tokenHash, sessionID: id, revokedAt: now, expiresAt: current.expiresAt)
+            let index = try log(.revoke(time: now, tombstone: tombstone), urgent: urgent)
+            removeLocked(current)
+            tokenShard.setToken(current.tokenHash, .tombstone(tombstone))
+            return RevokeOutcome(revoked: true, revokedAt: now, logIndex: index)
         }
         return result ?? RevokeOutcome(revoked: false, revokedAt: nil)
     }
@@ -248,6 +276,7 @@ public final class SessionEngine: Sendable {
         let purged: Bool? = try? withShards(shardsOf(snapshot)) { () throws(TokMeshError) -> Bool in
             guard let current = shards[shardIndex(id)].session(id), current.tokenHash == snapshot.tokenHash,
                   current.isExpired(now: now) else { return false }
+            _ = try log(.delete(time: now, sessionID: id, reason: .expired))
             removeLocked(current)
             shards[shardIndex(current.tokenHash)].removeToken(current.tokenHash)
             return true
@@ -344,6 +373,48 @@ public final class SessionEngine: Sendable {
             for hash in hashes where purgeTombstoneIfExpired(hash, now: now) { purged += 1 }
         }
         return purged
+    }
+
+    // MARK: replay
+
+    /// Applies a WAL record during recovery (spec/02 §4): put overwrites, removal of a missing
+    /// session is a no-op, no checks and nothing logged. Replaying a record twice is harmless.
+    public func apply(_ record: WALRecord) {
+        switch record {
+        case .create(_, let session), .update(_, let session):
+            remove(id: session.id)
+            // A tombstone or another session holding this token hash is superseded by the post-image.
+            if case .session(let other)? = withShard(shardIndex(session.tokenHash), { $0.tokens[session.tokenHash] }), other != session.id {
+                remove(id: other)
+            }
+            _ = try? withShards(shardsOf(session)) { () throws(TokMeshError) in
+                shards[shardIndex(session.id)].insertSession(session)
+                shards[shardIndex(session.tokenHash)].setToken(session.tokenHash, .session(session.id))
+                shards[shardIndex(session.userID)].users[session.userID, default: [:]][session.id] = session.expiresAt
+                let creatorShard = shards[shardIndex(session.createdBy)]
+                creatorShard.addToSet(&creatorShard.creators, session.createdBy, session.id)
+                if !session.deviceID.isEmpty {
+                    let deviceShard = shards[shardIndex(session.deviceID)]
+                    deviceShard.addToSet(&deviceShard.devices, session.deviceID, session.id)
+                }
+            }
+        case .delete(_, let id, _):
+            remove(id: id)
+        case .revoke(_, let tombstone):
+            remove(id: tombstone.sessionID)
+            withShard(shardIndex(tombstone.tokenHash)) { $0.setToken(tombstone.tokenHash, .tombstone(tombstone)) }
+        }
+    }
+
+    /// Removes a session and its index entries, if held (replay only).
+    private func remove(id: String) {
+        guard let s: Session = withShard(shardIndex(id), { $0.session(id) }) else { return }
+        _ = try? withShards(shardsOf(s)) { () throws(TokMeshError) in
+            guard let current = shards[shardIndex(id)].session(id) else { return }
+            removeLocked(current)
+            let tokenShard = shards[shardIndex(current.tokenHash)]
+            if case .session(let holder)? = tokenShard.tokens[current.tokenHash], holder == id { tokenShard.removeToken(current.tokenHash) }
+        }
     }
 
     // MARK: scans and stats

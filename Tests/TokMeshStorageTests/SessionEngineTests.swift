@@ -67,8 +67,8 @@ func makeSession(_ n: Int, user: String = "alice", device: String = "", createdA
         let engine = SessionEngine(shardCount: 16)
         let s = makeSession(1, ttl: 10_000)
         try engine.create(s, maxPerUser: 50, now: 1000)
-        #expect(engine.revoke(s.id, now: 2000) == RevokeOutcome(revoked: true, revokedAt: 2000))
-        #expect(engine.revoke(s.id, now: 2001) == RevokeOutcome(revoked: false, revokedAt: nil))
+        #expect(try engine.revoke(s.id, now: 2000) == RevokeOutcome(revoked: true, revokedAt: 2000))
+        #expect(try engine.revoke(s.id, now: 2001) == RevokeOutcome(revoked: false, revokedAt: nil))
         #expect(engine.validate(tokenHash: s.tokenHash, now: 3000) == .revoked(revokedAt: 2000))
         #expect(engine.get(s.id, now: 3000) == .notFound)
         var reuse = makeSession(1)
@@ -89,7 +89,7 @@ func makeSession(_ n: Int, user: String = "alice", device: String = "", createdA
         do { _ = try engine.renew(s.id, ttlMillis: 5000, expectedVersion: 7, now: 2000); Issue.record("expected 4091") } catch {
             #expect(error.code == .sessVersion && error.details["current_version"] == .int(1))
         }
-        let (previous, renewed) = try engine.renew(s.id, ttlMillis: 500, expectedVersion: 1, now: 2000)
+        let (previous, renewed, _) = try engine.renew(s.id, ttlMillis: 500, expectedVersion: 1, now: 2000)
         #expect(previous == 11_000 && renewed.expiresAt == 2500 && renewed.version == 2 && renewed.lastActive == 2000)
         do { _ = try engine.renew(s.id, ttlMillis: 5000, expectedVersion: nil, now: 2500); Issue.record("expected 4041") } catch {
             #expect(error.code == .sessExpired)
@@ -131,11 +131,11 @@ func makeSession(_ n: Int, user: String = "alice", device: String = "", createdA
             for i in 0..<400 {
                 let n = worker * 10_000 + i
                 let s = makeSession(n, user: "user\(n % 37)", device: n % 3 == 0 ? "dev\(n % 5)" : "")
-                if (try? engine.create(s, maxPerUser: 10_000, now: 1000)) != nil { ids.withLock { $0.append(s.id) } }
+                do { try engine.create(s, maxPerUser: 10_000, now: 1000); ids.withLock { $0.append(s.id) } } catch {}
                 let pick = ids.withLock { $0.isEmpty ? nil : $0[(n * 7) % $0.count] }
                 guard let pick else { continue }
                 switch n % 4 {
-                case 0: _ = engine.revoke(pick, now: 1500)
+                case 0: _ = try? engine.revoke(pick, now: 1500)
                 case 1: _ = try? engine.renew(pick, ttlMillis: 90_000, expectedVersion: nil, now: 1200)
                 case 2: _ = try? engine.mutateLive(pick, now: 1300) { (s: inout Session) throws(TokMeshError) -> Bool in s.lastActive = 1300; return true }
                 default: _ = engine.validate(tokenHash: Identifiers.tokenHash("token-\(n)-padding-xx"), now: 1400)
@@ -154,7 +154,7 @@ func makeSession(_ n: Int, user: String = "alice", device: String = "", createdA
         DispatchQueue.concurrentPerform(iterations: 64) { i in
             var s = makeSession(7)
             s.userID = "user\(i)"
-            if (try? engine.create(s, maxPerUser: 50, now: 1000)) != nil { wins.wrappingAdd(1, ordering: .relaxed) }
+            do { try engine.create(s, maxPerUser: 50, now: 1000); wins.wrappingAdd(1, ordering: .relaxed) } catch {}
         }
         #expect(wins.load(ordering: .relaxed) == 1)
     }

@@ -35,6 +35,8 @@ public final class LogWriter: Sendable {
         var lastSyncNanos: UInt64 = 0
         var writtenIndex: UInt64
         var durableIndex: UInt64
+        /// Callbacks waiting for an index to be acknowledged (written, or durable when asked).
+        var waiters: [(index: UInt64, durable: Bool, callback: Acknowledgement)] = []
     }
 
     private let state: Mutex<State>
@@ -80,6 +82,48 @@ public final class LogWriter: Sendable {
         return index
     }
 
+    /// Calls `callback` (on the writer thread, or at once) when `index` is acknowledged: written
+    /// in batch mode, durable in sync mode or when `durable` is asked (urgent records).
+    public func whenAcknowledged(_ index: UInt64, durable: Bool = false, _ callback: @escaping Acknowledgement) {
+        let now: Result<Void, LogError>? = state.withLock { s in
+            if let failure = s.failure { return .failure(failure) }
+            let reached = durable || mode == .sync ? s.durableIndex >= index : s.writtenIndex >= index
+            if reached { return .success(()) }
+            s.waiters.append((index, durable || mode == .sync, callback))
+            return nil
+        }
+        if let now {
+            callback(now)
+        } else if durable {
+            wake.lock()
+            wake.signal()
+            wake.unlock()
+        }
+    }
+
+    /// The failure that stopped the log, if any (spec/02 §3.5: only a restart clears it).
+    public var failure: LogError? { state.withLock { $0.failure } }
+
+    /// Runs the callbacks whose index has been reached (or all of them, failed, on failure).
+    private func fireWaiters() {
+        let ready: [(Acknowledgement, Result<Void, LogError>)] = state.withLock { s in
+            guard !s.waiters.isEmpty else { return [] }
+            if let failure = s.failure {
+                let all = s.waiters.map { ($0.callback, Result<Void, LogError>.failure(failure)) }
+                s.waiters.removeAll()
+                return all
+            }
+            var out: [(Acknowledgement, Result<Void, LogError>)] = []
+            s.waiters.removeAll { w in
+                let reached = w.durable ? s.durableIndex >= w.index : s.writtenIndex >= w.index
+                if reached { out.append((w.callback, .success(()))) }
+                return reached
+            }
+            return out
+        }
+        for (callback, result) in ready { callback(result) }
+    }
+
     /// Blocks until `index` is acknowledged (tests and shutdown paths; request paths use the
     /// acknowledgement callback instead).
     public func waitAcknowledged(_ index: UInt64, durable: Bool = false) throws(LogError) {
@@ -110,7 +154,9 @@ public final class LogWriter: Sendable {
                 }
                 let batch = Array(s.queue.prefix(count))
                 s.queue.removeFirst(count)
-                let due = intervalNanos > 0 && s.writtenIndex > s.durableIndex && monotonicNow() - s.lastSyncNanos >= intervalNanos
+                let durableWanted = s.waiters.contains { $0.durable && $0.index <= s.writtenIndex }
+                let due = s.writtenIndex > s.durableIndex
+                    && (durableWanted || (intervalNanos > 0 && monotonicNow() - s.lastSyncNanos >= intervalNanos))
                 return (batch, s.closing && s.queue.isEmpty, due)
             }
             if !batch.isEmpty {
@@ -128,7 +174,9 @@ public final class LogWriter: Sendable {
                 return
             } else {
                 wake.lock()
-                let idle = state.withLock { $0.queue.isEmpty && !$0.closing }
+                let idle = state.withLock { s in
+                    s.queue.isEmpty && !s.closing && !s.waiters.contains { $0.durable && $0.index <= s.writtenIndex }
+                }
                 if idle { _ = wake.wait(until: Date(timeIntervalSinceNow: intervalNanos > 0 ? Double(intervalNanos) / 1e9 : 0.05)) }
                 wake.unlock()
             }
@@ -162,6 +210,7 @@ public final class LogWriter: Sendable {
             state.withLock { $0.failure = failure }
             batch.forEach { $0.acknowledge?(.failure(failure)) }
         }
+        fireWaiters()
         wake.lock()
         wake.broadcast()
         wake.unlock()
@@ -178,6 +227,7 @@ public final class LogWriter: Sendable {
         } catch {
             state.withLock { $0.failure = error }
         }
+        fireWaiters()
     }
 
     /// Writes everything queued, fsyncs, closes the log and ends the writer thread.
