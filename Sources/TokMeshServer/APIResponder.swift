@@ -208,7 +208,7 @@ final class APIResponder: HTTPResponder {
             }
             let response = result.encodedData.map { Envelope.success(result.status, encodedData: $0, requestID: call.requestID, now: now) }
                 ?? Envelope.success(result.status, data: result.data, requestID: call.requestID, now: now)
-            guard let index = result.logIndex, let writer = node.logWriter else { return .now(response) }
+            guard let index = result.logIndex, let writer = node.journal.writer else { return .now(response) }
             // Acknowledge only once the change's log record is written (or fsynced) — spec/01 §6.
             let promise = eventLoop.makePromise(of: ServerResponse.self)
             let requestID = call.requestID

@@ -13,8 +13,11 @@ enum LocalRoutes {
             RouteResult(.ok, ["status": "healthy", "timestamp": .int(node.clock.nowMillis())])
         }
         let ready = RouteSpec(access: .open, servedWhenNotReady: true) { _ throws(TokMeshError) -> RouteResult in
-            let isReady = node.ready.load(ordering: .relaxed)
-            let checks: JSONObject = ["session_engine": "ok", "listeners": .string(isReady ? "ok" : "starting"),
+            // spec/02 §3.5: a failed log makes the node unready until a restart.
+            let storage = node.journal.writer.map { $0.failure == nil ? "ok" : "failed" } ?? "recovering"
+            let isReady = node.ready.load(ordering: .relaxed) && storage == "ok"
+            let checks: JSONObject = ["session_engine": "ok", "storage": .string(storage),
+                                      "listeners": .string(node.started.load(ordering: .relaxed) ? "ok" : "starting"),
                                       "audit": .string(node.audit.droppedCount == 0 ? "ok" : "dropping")]
             guard isReady else {
                 throw TokMeshError(.sysUnavailable, "Node is not ready", details: ["checks": .object(checks)], headers: [("Retry-After", "1")])

@@ -21,8 +21,8 @@ final class NodeContext: Sendable {
     let keys: KeyAdminService
     let authenticator: Authenticator
     let audit: AuditLog
-    /// The session WAL's writer; nil when the node runs without a log.
-    let logWriter: LogWriter?
+    /// The session WAL (its writer exists once recovery has replayed the log).
+    let journal: LateJournal
     let stats: ConnectionStats
     /// Argon2 and other blocking work: max(1, cores/2) threads (spec/03 §2.1).
     let blockingPool: NIOThreadPool
@@ -37,7 +37,7 @@ final class NodeContext: Sendable {
     let shutdownRequest: @Sendable (Int64) -> Void
 
     init(config: ServerConfig, nodeID: String, clock: any TokMeshCore.Clock, logger: Logger, sessions: SessionService,
-         keys: KeyAdminService, authenticator: Authenticator, audit: AuditLog, logWriter: LogWriter?, stats: ConnectionStats,
+         keys: KeyAdminService, authenticator: Authenticator, audit: AuditLog, journal: LateJournal, stats: ConnectionStats,
          blockingPool: NIOThreadPool, shutdownRequest: @escaping @Sendable (Int64) -> Void) {
         self.config = config
         self.nodeID = nodeID
@@ -47,7 +47,7 @@ final class NodeContext: Sendable {
         self.keys = keys
         self.authenticator = authenticator
         self.audit = audit
-        self.logWriter = logWriter
+        self.journal = journal
         self.stats = stats
         self.blockingPool = blockingPool
         self.startedAt = clock.nowMillis()

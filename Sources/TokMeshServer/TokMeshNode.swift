@@ -79,8 +79,6 @@ public enum TokMeshNode {
         // Recovery (spec/02 §6, WAL part): replay the log into the engine, then log every mutation.
         let journal = LateJournal()
         let engine = SessionEngine(shardCount: SessionEngine.defaultShardCount(cores: cores), journal: journal)
-        let writer = try openWAL(config, engine: engine, logger: logger)
-        journal.attach(WALJournal(writer: writer))
         let sessions = SessionService(engine: engine, limits: config.limits, clock: clock)
         let audit = try AuditLog(directory: config.dataDirectory + "/audit", nodeID: nodeID, clock: clock)
         let authenticator = Authenticator(registry: KeyRegistry(), settings: config.auth, clock: clock) { ip in
@@ -95,7 +93,7 @@ public enum TokMeshNode {
 
         let stop = StopSignal()
         let node = NodeContext(config: config, nodeID: nodeID, clock: clock, logger: logger, sessions: sessions, keys: keys,
-                               authenticator: authenticator, audit: audit, logWriter: writer,
+                               authenticator: authenticator, audit: audit, journal: journal,
                                stats: ConnectionStats(maxConnections: config.maxConnections), blockingPool: pool,
                                shutdownRequest: { grace in stop.fire(graceMillis: grace, trigger: "local_socket") })
         let responder = APIResponder(node: node, router: APIRoutes.router(node))
@@ -117,9 +115,21 @@ public enum TokMeshNode {
             logger.log(.error, "tokmesh.server", "cannot bind a listener", ["error": .string("\(error)")])
             for s in servers { await s.close() }
             try? await group.shutdownGracefully()
-            writer.close()
             return 1
         }
+
+        // Listeners answer 503 (business routes, /ready) until the log has been replayed.
+        let writer: LogWriter
+        do {
+            writer = try openWAL(config, engine: engine, logger: logger)
+        } catch {
+            for s in servers { await s.close() }
+            try? await group.shutdownGracefully()
+            try? await pool.shutdownGracefully()
+            if config.localEnabled { unlink(config.socketPath) }
+            throw error
+        }
+        journal.attach(WALJournal(writer: writer))
 
         // Expiry GC (spec/01 §5.10) and daily audit retention, on one event loop.
         let gcLoop = group.next()
@@ -254,9 +264,12 @@ public enum TokMeshNode {
 /// The engine's journal, attached once the WAL has been replayed (the engine must exist to
 /// replay into, and the writer can only start after the replay).
 final class LateJournal: SessionJournal {
-    private let target = Mutex<(any SessionJournal)?>(nil)
+    private let target = Mutex<WALJournal?>(nil)
 
-    func attach(_ journal: any SessionJournal) { target.withLock { $0 = journal } }
+    func attach(_ journal: WALJournal) { target.withLock { $0 = journal } }
+
+    /// The WAL writer once recovery has finished.
+    var writer: LogWriter? { target.withLock { $0?.writer } }
 
     func append(_ record: WALRecord, urgent: Bool) throws(TokMeshError) -> UInt64 {
         guard let journal = target.withLock({ $0 }) else { preconditionFailure("a mutation before the WAL was replayed") }

@@ -128,3 +128,45 @@ def test_data_directory_holds_no_plaintext(make_node):
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     wal = sorted((node.data_dir / "wal").glob("wal-*.log"))
     assert wal and all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in wal)
+
+
+def _wal_segments(node):
+    return sorted((node.data_dir / "wal").glob("wal-*.log"))
+
+
+def test_torn_tail_is_truncated_with_a_warning(make_node):
+    node = make_node(name="torn")
+    _, issuer, _ = _keys(node)
+    sessions = [node.create_session(issuer, ttl_seconds=3600) for _ in range(20)]
+    node.stop()
+    newest = max((p for p in _wal_segments(node) if p.stat().st_size > 80), key=lambda p: p.name)
+    size = newest.stat().st_size
+    with open(newest, "r+b") as f:
+        f.truncate(size - 5)  # tear the last frame
+    node.start()
+    _, _, validator = _keys(node)
+    log = node.log_text()
+    assert '"event":"wal_torn_tail"' in log and f'"segment":"{newest.name}"' in log, node.log_tail(10)
+    valid = [node.req("POST", "/tokens/validate", {"token": s["token"]}, key=validator).status for s in sessions]
+    assert valid[:19] == [200] * 19, valid  # everything before the tear
+    ok(node.req("GET", "/ready"))
+
+
+def test_corrupt_middle_recovers_the_prefix_with_an_error(make_node):
+    node = make_node(name="corrupt", args=["--storage.wal.segment_size=1MB"])
+    _, issuer, _ = _keys(node)
+    first = [node.create_session(issuer, ttl_seconds=3600) for _ in range(30)]
+    node.stop()
+    segment = max((p for p in _wal_segments(node) if p.stat().st_size > 80), key=lambda p: p.name)
+    data = bytearray(segment.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    segment.write_bytes(bytes(data))
+    node.start()
+    _, issuer, validator = _keys(node)
+    log = node.log_text()
+    assert '"level":"ERROR"' in log and '"event":"wal_corruption"' in log and segment.name in log, node.log_tail(10)
+    statuses = [node.req("POST", "/tokens/validate", {"token": s["token"]}, key=validator).status for s in first]
+    assert statuses[0] == 200 and 401 in statuses, statuses  # the intact prefix is back, the rest set aside
+    assert list((node.data_dir / "wal").glob("*.corrupt")), "the damaged segment must be kept aside"
+    node.create_session(issuer)  # the node goes on writing
+    assert node.alive()
