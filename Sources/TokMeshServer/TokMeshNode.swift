@@ -119,9 +119,9 @@ public enum TokMeshNode {
         }
 
         // Listeners answer 503 (business routes, /ready) until the log has been replayed.
-        let writer: LogWriter
+        let wal: WALJournal
         do {
-            writer = try openWAL(config, engine: engine, logger: logger)
+            wal = try openWAL(config, engine: engine, logger: logger)
         } catch {
             for s in servers { await s.close() }
             try? await group.shutdownGracefully()
@@ -129,7 +129,8 @@ public enum TokMeshNode {
             if config.localEnabled { unlink(config.socketPath) }
             throw error
         }
-        journal.attach(WALJournal(writer: writer))
+        journal.attach(wal)
+        let writer = wal.writer
 
         // Expiry GC (spec/01 §5.10) and daily audit retention, on one event loop.
         let gcLoop = group.next()
@@ -165,18 +166,22 @@ public enum TokMeshNode {
     }
 
     /// Opens the session WAL, replays it into `engine` and starts the group-commit writer.
-    static func openWAL(_ config: ServerConfig, engine: SessionEngine, logger: Logger) throws -> LogWriter {
+    static func openWAL(_ config: ServerConfig, engine: SessionEngine, logger: Logger) throws -> WALJournal {
         let masterKey = config.encryptionEnabled
             ? try StorageKey.load(configuredHex: config.encryptionKeyHex, dataDirectory: config.dataDirectory) : nil
         let options = LogOptions(directory: config.walDirectory, kind: .wal, prefix: "wal", masterKey: masterKey,
                                  segmentBytesMax: config.walSegmentBytes, knownTypes: WALRecord.knownTypes)
         let started = monotonicNanos()
         var replayed = 0, undecodable = 0
+        var oldestTime: Int64 = 0, newestTime: Int64 = 0
         let log: SegmentedLog, report: LogOpenReport
         do {
             (log, report) = try SegmentedLog.open(options) { record in
                 do {
-                    engine.apply(try WALRecord.decode(type: record.type, payload: record.payload))
+                    let decoded = try WALRecord.decode(type: record.type, payload: record.payload)
+                    engine.apply(decoded)
+                    if oldestTime == 0 { oldestTime = decoded.time }
+                    newestTime = decoded.time
                     replayed += 1
                 } catch {
                     undecodable += 1
@@ -203,7 +208,8 @@ public enum TokMeshNode {
             "event": "wal_recovered", "records": .int(Int64(replayed)), "last_index": .uint(report.lastIndex),
             "cipher": .string(options.cipher.name), "duration_ms": .int(Int64((monotonicNanos() - started) / 1_000_000)),
         ])
-        return LogWriter(log: log, mode: config.walSyncMode, batchCount: config.walBatchCount, batchBytes: config.walBatchBytes)
+        let writer = LogWriter(log: log, mode: config.walSyncMode, batchCount: config.walBatchCount, batchBytes: config.walBatchBytes)
+        return WALJournal(writer: writer, oldestRecordTime: oldestTime, newestRecordTime: newestTime)
     }
 
     /// A stale socket is replaced; a non-socket, or a socket another process answers on → TM-CFG-1005.
@@ -268,8 +274,9 @@ final class LateJournal: SessionJournal {
 
     func attach(_ journal: WALJournal) { target.withLock { $0 = journal } }
 
-    /// The WAL writer once recovery has finished.
-    var writer: LogWriter? { target.withLock { $0?.writer } }
+    /// The WAL once recovery has finished.
+    var wal: WALJournal? { target.withLock { $0 } }
+    var writer: LogWriter? { wal?.writer }
 
     func append(_ record: WALRecord, urgent: Bool) throws(TokMeshError) -> UInt64 {
         guard let journal = target.withLock({ $0 }) else { preconditionFailure("a mutation before the WAL was replayed") }

@@ -21,6 +21,13 @@ public enum WALRecord: Sendable, Equatable {
     public static let knownTypes: Set<UInt8> = [typeCreate, typeUpdate, typeDelete, typeRevoke]
     static let payloadVersion: UInt8 = 1
 
+    /// When the change happened (Unix ms).
+    public var time: Int64 {
+        switch self {
+        case .create(let t, _), .update(let t, _), .delete(let t, _, _), .revoke(let t, _): t
+        }
+    }
+
     public var type: UInt8 {
         switch self {
         case .create: WALRecord.typeCreate

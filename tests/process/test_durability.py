@@ -170,3 +170,18 @@ def test_corrupt_middle_recovers_the_prefix_with_an_error(make_node):
     assert list((node.data_dir / "wal").glob("*.corrupt")), "the damaged segment must be kept aside"
     node.create_session(issuer)  # the node goes on writing
     assert node.alive()
+
+
+def test_wal_status(make_node):
+    node = make_node(name="walstatus", args=["--storage.wal.sync_mode=sync"])
+    admin, issuer, _ = _keys(node)
+    before = ok(node.req("GET", "/admin/v1/wal/status", key=admin))
+    for _ in range(5):
+        node.create_session(issuer)
+    after = ok(node.req("GET", "/admin/v1/wal/status", key=admin))
+    assert after["enabled"] is True and after["encrypted"] is True and after["failed"] is False
+    assert after["sync_mode"] == "sync" and after["cipher"] in ("aes-256-gcm", "chacha20-poly1305")
+    assert len(after["key_fingerprint"]) == 32 and after["current_segment"].startswith("wal-")
+    assert after["last_position"] == before["last_position"] + 5
+    assert after["total_size_bytes"] > before["total_size_bytes"] and after["newest_entry_time"] >= after["oldest_entry_time"] > 0
+    err(node.req("GET", "/admin/v1/wal/status", key=issuer), 403, "TM-ADMIN-4030")
