@@ -174,12 +174,13 @@ public enum TokMeshNode {
         let started = monotonicNanos()
         var replayed = 0, undecodable = 0
         var oldestTime: Int64 = 0, newestTime: Int64 = 0
+        let now = SystemClock().nowMillis()
         let log: SegmentedLog, report: LogOpenReport
         do {
             (log, report) = try SegmentedLog.open(options) { record in
                 do {
                     let decoded = try WALRecord.decode(type: record.type, payload: record.payload)
-                    engine.apply(decoded)
+                    engine.apply(decoded, now: now)
                     if oldestTime == 0 { oldestTime = decoded.time }
                     newestTime = decoded.time
                     replayed += 1

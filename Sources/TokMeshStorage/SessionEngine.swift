@@ -377,12 +377,15 @@ public final class SessionEngine: Sendable {
 
     // MARK: replay
 
-    /// Applies a WAL record during recovery (spec/02 §4): put overwrites, removal of a missing
-    /// session is a no-op, no checks and nothing logged. Replaying a record twice is harmless.
-    public func apply(_ record: WALRecord) {
+    /// Applies a WAL record during recovery (spec/02 §4): put overwrites, but a post-image that
+    /// is already expired at `now` removes the session instead; removal of a missing session is
+    /// a no-op; expired tombstones are dropped. No checks, nothing logged; replaying a record
+    /// twice is harmless.
+    public func apply(_ record: WALRecord, now: Int64) {
         switch record {
         case .create(_, let session), .update(_, let session):
             remove(id: session.id)
+            guard !session.isExpired(now: now) else { return }
             // A tombstone or another session holding this token hash is superseded by the post-image.
             if case .session(let other)? = withShard(shardIndex(session.tokenHash), { $0.tokens[session.tokenHash] }), other != session.id {
                 remove(id: other)
@@ -402,6 +405,7 @@ public final class SessionEngine: Sendable {
             remove(id: id)
         case .revoke(_, let tombstone):
             remove(id: tombstone.sessionID)
+            guard tombstone.expiresAt > now else { return }
             withShard(shardIndex(tombstone.tokenHash)) { $0.setToken(tombstone.tokenHash, .tombstone(tombstone)) }
         }
     }

@@ -14,6 +14,18 @@ final class MemoryJournal: SessionJournal {
 }
 
 @Suite struct WALReplayTests {
+    @Test("replay drops expired post-images and expired tombstones")
+    func replayDropsExpired() {
+        let s = makeSession(1, ttl: 1000)  // expires at 2000
+        let e = SessionEngine(shardCount: 16)
+        e.apply(.create(time: 1000, session: s), now: 2500)
+        #expect(e.stats(now: 2500).totalSessions == 0)
+        e.apply(.revoke(time: 1500, tombstone: Tombstone(tokenHash: s.tokenHash, sessionID: s.id, revokedAt: 1500, expiresAt: 2000)), now: 2500)
+        #expect(e.stats(now: 2500).tombstones == 0)
+        e.apply(.create(time: 1000, session: s), now: 1500)
+        #expect(e.get(s.id, now: 1500) == .live(s))
+    }
+
     @Test("every record type round-trips through its payload")
     func codec() throws {
         var s = makeSession(1, user: "ü", device: "d")
@@ -57,14 +69,13 @@ final class MemoryJournal: SessionJournal {
         let records = journal.records.withLock { $0 }
         #expect(records.contains { if case .delete(_, _, .expired) = $0 { return true }; return false })
         let rebuilt = SessionEngine(shardCount: 16)
-        for r in records { rebuilt.apply(r) }
-        // Purging an expired tombstone logs nothing (spec/01 §5.10): replay brings such
-        // tombstones back until the rebuilt node's own GC removes them.
-        _ = rebuilt.sweepAll(now: 4000)
+        for r in records { rebuilt.apply(r, now: 4000) }
+        // Purging an expired tombstone logs nothing (spec/01 §5.10); replay drops expired
+        // tombstones itself (spec/02 §4).
         #expect(state(rebuilt, now: 4000).0 == state(live, now: 4000).0)
         #expect(state(rebuilt, now: 4000).1 == state(live, now: 4000).1)
         #expect(rebuilt.consistencyProblems().isEmpty)
-        for r in records { rebuilt.apply(r) }
+        for r in records { rebuilt.apply(r, now: 4000) }
         #expect(state(rebuilt, now: 4000).0 == state(live, now: 4000).0 && rebuilt.consistencyProblems().isEmpty)
         // A revoked token is still refused after replay (session 6 was revoked long before expiry).
         #expect(rebuilt.validate(tokenHash: Identifiers.tokenHash("token-6-padding-xx"), now: 4000) == .revoked(revokedAt: 1200))
