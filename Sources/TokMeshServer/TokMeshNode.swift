@@ -156,9 +156,10 @@ public enum TokMeshNode {
         gcTask.cancel()
         retentionTask.cancel()
         signals.forEach { $0.cancel() }
+        // Flush the log while the event loops still run, so every waiting answer is delivered.
+        writer.close()
         try? await group.shutdownGracefully()
         try? await pool.shutdownGracefully()
-        writer.close()
         audit.stop()
         if config.localEnabled { unlink(config.socketPath) }
         logger.log(.info, "tokmesh.server", "stopped", ["event": "shutdown_complete"])
