@@ -116,15 +116,7 @@ public final class SessionEngine: Sendable {
                 }
             }
             let index = try log(.create(time: now, session: session))
-            sessionShard.insertSession(session)
-            tokenShard.setToken(session.tokenHash, .session(session.id))
-            userShard.users[session.userID, default: [:]][session.id] = session.expiresAt
-            let creatorShard = shards[shardIndex(session.createdBy)]
-            creatorShard.addToSet(&creatorShard.creators, session.createdBy, session.id)
-            if !session.deviceID.isEmpty {
-                let deviceShard = shards[shardIndex(session.deviceID)]
-                deviceShard.addToSet(&deviceShard.devices, session.deviceID, session.id)
-            }
+            insertLocked(session)
             return index
         }
     }
@@ -250,6 +242,19 @@ public final class SessionEngine: Sendable {
             return RevokeOutcome(revoked: true, revokedAt: now, logIndex: index)
         }
         return result ?? RevokeOutcome(revoked: false, revokedAt: nil)
+    }
+
+    /// Adds a session to the sessions map and every index (all its shards locked).
+    private func insertLocked(_ s: Session) {
+        shards[shardIndex(s.id)].insertSession(s)
+        shards[shardIndex(s.tokenHash)].setToken(s.tokenHash, .session(s.id))
+        shards[shardIndex(s.userID)].users[s.userID, default: [:]][s.id] = s.expiresAt
+        let creatorShard = shards[shardIndex(s.createdBy)]
+        creatorShard.addToSet(&creatorShard.creators, s.createdBy, s.id)
+        if !s.deviceID.isEmpty {
+            let deviceShard = shards[shardIndex(s.deviceID)]
+            deviceShard.addToSet(&deviceShard.devices, s.deviceID, s.id)
+        }
     }
 
     /// Removes a session from the sessions map and every secondary index (all shards locked).
@@ -390,17 +395,7 @@ public final class SessionEngine: Sendable {
             if case .session(let other)? = withShard(shardIndex(session.tokenHash), { $0.tokens[session.tokenHash] }), other != session.id {
                 remove(id: other)
             }
-            _ = try? withShards(shardsOf(session)) { () throws(TokMeshError) in
-                shards[shardIndex(session.id)].insertSession(session)
-                shards[shardIndex(session.tokenHash)].setToken(session.tokenHash, .session(session.id))
-                shards[shardIndex(session.userID)].users[session.userID, default: [:]][session.id] = session.expiresAt
-                let creatorShard = shards[shardIndex(session.createdBy)]
-                creatorShard.addToSet(&creatorShard.creators, session.createdBy, session.id)
-                if !session.deviceID.isEmpty {
-                    let deviceShard = shards[shardIndex(session.deviceID)]
-                    deviceShard.addToSet(&deviceShard.devices, session.deviceID, session.id)
-                }
-            }
+            _ = try? withShards(shardsOf(session)) { () throws(TokMeshError) in insertLocked(session) }
         case .delete(_, let id, _):
             remove(id: id)
         case .revoke(_, let tombstone):
