@@ -416,6 +416,40 @@ public final class SessionEngine: Sendable {
         }
     }
 
+    // MARK: snapshots
+
+    /// The snapshot cut (spec/02 §5.2): each shard's session array and token map are taken by
+    /// reference under its lock (copy-on-write, O(1)); the first later write to a shard pays
+    /// for copying it. Filtering and encoding happen after the locks are released.
+    public func snapshotCut(now: Int64) -> (sessions: [Session], tombstones: [Tombstone]) {
+        var sessionParts: [ContiguousArray<Session>] = []
+        var tokenParts: [[String: TokenEntry]] = []
+        for index in shards.indices {
+            withShard(index) { shard in
+                sessionParts.append(shard.sessionSlots)
+                tokenParts.append(shard.tokens)
+            }
+        }
+        let sessions = sessionParts.flatMap { $0.filter { !$0.isExpired(now: now) } }
+        var tombstones: [Tombstone] = []
+        for part in tokenParts {
+            for entry in part.values {
+                if case .tombstone(let t) = entry, t.expiresAt > now { tombstones.append(t) }
+            }
+        }
+        return (sessions, tombstones)
+    }
+
+    /// Loads a snapshot's contents into an empty engine (recovery base).
+    public func load(sessions: [Session], tombstones: [Tombstone], now: Int64) {
+        for s in sessions where !s.isExpired(now: now) {
+            _ = try? withShards(shardsOf(s)) { () throws(TokMeshError) in insertLocked(s) }
+        }
+        for t in tombstones where t.expiresAt > now {
+            withShard(shardIndex(t.tokenHash)) { $0.setToken(t.tokenHash, .tombstone(t)) }
+        }
+    }
+
     // MARK: scans and stats
 
     /// Copies of sessions whose IDs are given (missing ones skipped).

@@ -1,0 +1,274 @@
+// SnapshotFile: the snapshot = backup file of spec/02 §5.1 (docs/formats.md). Magic
+// `TOKMESH_BAK_V1`, a length-prefixed plaintext JSON header, a body of chunks (≤ 1 MiB of
+// plaintext each; sealed under HKDF(master key, salt, "tokmesh/snapshot/v1") with chunk number ‖
+// last-chunk flag as associated data, so chunks cannot be reordered, dropped or spliced), and a
+// SHA-256 trailer over everything before it. Writing goes to `<name>.tmp`, fsync, rename,
+// directory fsync. Reading verifies magic, trailer and every chunk before returning anything.
+import Crypto
+import Foundation
+import TokMeshCore
+
+public struct SnapshotHeader: Sendable, Equatable {
+    public var formatVersion: Int = 1
+    public var snapshotID: String
+    public var trigger: String
+    public var description: String
+    public var createdAt: Int64
+    public var nodeID: String
+    /// The last WAL index reflected in the snapshot.
+    public var walPosition: UInt64
+    public var sessionCount: Int
+    public var tombstoneCount: Int
+    public var cipher: CipherID
+    public var keyFingerprint: [UInt8]
+    public var salt: [UInt8]
+    public var chunkBytes: Int = SnapshotFile.chunkBytesMax
+
+    public init(snapshotID: String, trigger: String, description: String, createdAt: Int64, nodeID: String, walPosition: UInt64,
+                sessionCount: Int, tombstoneCount: Int, cipher: CipherID, keyFingerprint: [UInt8], salt: [UInt8]) {
+        self.snapshotID = snapshotID
+        self.trigger = trigger
+        self.description = description
+        self.createdAt = createdAt
+        self.nodeID = nodeID
+        self.walPosition = walPosition
+        self.sessionCount = sessionCount
+        self.tombstoneCount = tombstoneCount
+        self.cipher = cipher
+        self.keyFingerprint = keyFingerprint
+        self.salt = salt
+    }
+
+    var json: JSONValue {
+        .object([
+            "format_version": .int(Int64(formatVersion)), "snapshot_id": .string(snapshotID), "trigger": .string(trigger),
+            "description": .string(description), "created_at": .int(createdAt), "node_id": .string(nodeID),
+            "cluster_id": "", "wal_position": .uint(walPosition), "control_plane_index": 0,
+            "session_count": .int(Int64(sessionCount)), "tombstone_count": .int(Int64(tombstoneCount)), "api_key_count": 0,
+            "cipher": .int(Int64(cipher.rawValue)), "key_fingerprint": .string(Identifiers.hex(keyFingerprint)),
+            "salt": .string(Identifiers.hex(salt)), "chunk_size": .int(Int64(chunkBytes)),
+        ])
+    }
+
+    init?(json: JSONValue) {
+        guard case .object(let o) = json, o["format_version"]?.intValue == 1,
+              let id = o["snapshot_id"]?.stringValue, let trigger = o["trigger"]?.stringValue,
+              let description = o["description"]?.stringValue, let createdAt = o["created_at"]?.intValue,
+              let node = o["node_id"]?.stringValue, let position = o["wal_position"]?.intValue, position >= 0,
+              let sessions = o["session_count"]?.intValue, let tombstones = o["tombstone_count"]?.intValue,
+              let cipherRaw = o["cipher"]?.intValue, let cipher = CipherID(rawValue: UInt8(clamping: cipherRaw)),
+              let fingerprint = o["key_fingerprint"]?.stringValue.flatMap(SnapshotHeader.unhex),
+              let salt = o["salt"]?.stringValue.flatMap(SnapshotHeader.unhex), salt.count == 32,
+              let chunk = o["chunk_size"]?.intValue, chunk > 0, chunk <= Int64(SnapshotFile.chunkBytesMax) else { return nil }
+        self.init(snapshotID: id, trigger: trigger, description: description, createdAt: createdAt, nodeID: node,
+                  walPosition: UInt64(position), sessionCount: Int(sessions), tombstoneCount: Int(tombstones), cipher: cipher,
+                  keyFingerprint: fingerprint, salt: salt)
+        self.chunkBytes = Int(chunk)
+    }
+
+    static func unhex(_ s: String) -> [UInt8]? {
+        let u = Array(s.utf8)
+        guard u.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        var i = 0
+        while i < u.count {
+            guard let b = UInt8(String(decoding: u[i..<i + 2], as: UTF8.self), radix: 16) else { return nil }
+            out.append(b)
+            i += 2
+        }
+        return out
+    }
+}
+
+public struct SnapshotContents: Sendable {
+    public var header: SnapshotHeader
+    public var sessions: [Session]
+    public var tombstones: [Tombstone]
+}
+
+public enum SnapshotError: Error, Sendable, Equatable, CustomStringConvertible {
+    case io(String)
+    /// Magic, header, trailer or a chunk does not verify (TM-ADMIN-4221 for uploads).
+    case unusable(String)
+    case wrongKey
+
+    public var description: String {
+        switch self {
+        case .io(let m): "snapshot I/O failed: \(m)"
+        case .unusable(let m): "snapshot unusable: \(m)"
+        case .wrongKey: "snapshot encrypted under another key"
+        }
+    }
+}
+
+public enum SnapshotFile {
+    public static let magic: [UInt8] = Array("TOKMESH_BAK_V1".utf8)
+    public static let chunkBytesMax = 1 << 20
+    static let headerBytesMax = 64 * 1024
+    static let itemSession: UInt8 = 1
+    static let itemTombstone: UInt8 = 2
+
+    private static func chunkKey(masterKey: [UInt8], salt: [UInt8]) -> SymmetricKey {
+        HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: masterKey), salt: salt,
+                               info: Array("tokmesh/snapshot/v1".utf8), outputByteCount: 32)
+    }
+
+    private static func chunkAAD(_ number: UInt64, last: Bool) -> [UInt8] {
+        var aad: [UInt8] = []
+        aad.appendLE(number)
+        aad.append(last ? 1 : 0)
+        return aad
+    }
+
+    /// The whole file as bytes (sessions and tombstones as they were cut).
+    public static func encode(header: SnapshotHeader, sessions: [Session], tombstones: [Tombstone], masterKey: [UInt8]?) throws -> [UInt8] {
+        var body: [UInt8] = []
+        for s in sessions {
+            var item: [UInt8] = []
+            WALRecord.encode(s, into: &item)
+            body.append(itemSession)
+            body.appendLE(UInt32(item.count))
+            body.append(contentsOf: item)
+        }
+        for t in tombstones {
+            var item: [UInt8] = []
+            WALRecord.encode(t.sessionID, into: &item)
+            WALRecord.encode(t.tokenHash, into: &item)
+            item.appendLE(t.revokedAt)
+            item.appendLE(t.expiresAt)
+            body.append(itemTombstone)
+            body.appendLE(UInt32(item.count))
+            body.append(contentsOf: item)
+        }
+        var out = magic
+        let headerBytes = JSONWriter.write(header.json)
+        out.appendLE(UInt32(headerBytes.count))
+        out.append(contentsOf: headerBytes)
+        let key = header.cipher == .none ? nil : masterKey.map { chunkKey(masterKey: $0, salt: header.salt) }
+        let chunkCount = max(1, (body.count + header.chunkBytes - 1) / header.chunkBytes)
+        for n in 0..<chunkCount {
+            let plain = Array(body[min(body.count, n * header.chunkBytes)..<min(body.count, (n + 1) * header.chunkBytes)])
+            let last = n == chunkCount - 1
+            var stored = plain
+            if let key {
+                let aad = chunkAAD(UInt64(n), last: last)
+                let box: [UInt8]
+                switch header.cipher {
+                case .aes256GCM:
+                    let sealed = try AES.GCM.seal(plain, using: key, nonce: AES.GCM.Nonce(), authenticating: aad)
+                    box = Array(sealed.nonce) + Array(sealed.ciphertext) + Array(sealed.tag)
+                case .chaCha20Poly1305:
+                    let sealed = try ChaChaPoly.seal(plain, using: key, nonce: ChaChaPoly.Nonce(), authenticating: aad)
+                    box = Array(sealed.nonce) + Array(sealed.ciphertext) + Array(sealed.tag)
+                case .none:
+                    box = plain
+                }
+                stored = box
+            }
+            out.append(last ? 1 : 0)
+            out.appendLE(UInt32(stored.count))
+            out.append(contentsOf: stored)
+        }
+        out.append(contentsOf: SHA256.hash(data: out))
+        return out
+    }
+
+    /// Reads only the header (no key needed), after checking magic and trailer.
+    public static func readHeader(_ bytes: [UInt8]) throws(SnapshotError) -> SnapshotHeader {
+        try verifiedParts(bytes).header
+    }
+
+    private static func verifiedParts(_ bytes: [UInt8]) throws(SnapshotError) -> (header: SnapshotHeader, bodyStart: Int) {
+        guard bytes.count >= magic.count + 4 + 32, Array(bytes.prefix(magic.count)) == magic else { throw .unusable("not a TokMesh backup (magic)") }
+        guard Array(SHA256.hash(data: bytes.dropLast(32))) == Array(bytes.suffix(32)) else { throw .unusable("checksum mismatch") }
+        var r = ByteReader(bytes.dropFirst(magic.count))
+        guard let length = r.read(UInt32.self), Int(length) <= headerBytesMax, let raw = r.readBytes(Int(length)),
+              let json = try? JSONParser.parse(Array(raw)), let header = SnapshotHeader(json: json) else {
+            throw .unusable("unreadable header")
+        }
+        return (header, magic.count + 4 + Int(length))
+    }
+
+    /// Verifies and decodes a whole file.
+    public static func decode(_ bytes: [UInt8], masterKey: [UInt8]?) throws(SnapshotError) -> SnapshotContents {
+        let (header, bodyStart) = try verifiedParts(bytes)
+        var key: SymmetricKey?
+        if header.cipher != .none {
+            guard let masterKey, LogCipher.fingerprint(masterKey: masterKey) == header.keyFingerprint else { throw .wrongKey }
+            key = chunkKey(masterKey: masterKey, salt: header.salt)
+        }
+        var r = ByteReader(bytes[bodyStart..<(bytes.count - 32)])
+        var body: [UInt8] = []
+        var number: UInt64 = 0
+        var sawLast = false
+        while r.remaining > 0 {
+            guard !sawLast, let flag = r.read(UInt8.self), flag <= 1, let n = r.read(UInt32.self), let stored = r.readBytes(Int(n)) else {
+                throw .unusable("bad chunk framing")
+            }
+            sawLast = flag == 1
+            if let key {
+                let aad = chunkAAD(number, last: sawLast)
+                guard stored.count >= 28 else { throw .unusable("short chunk") }
+                let nonce = stored.prefix(12), ciphertext = stored.dropFirst(12).dropLast(16), tag = stored.suffix(16)
+                do {
+                    switch header.cipher {
+                    case .aes256GCM:
+                        body += try AES.GCM.open(AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: nonce), ciphertext: ciphertext, tag: tag),
+                                                 using: key, authenticating: aad)
+                    case .chaCha20Poly1305:
+                        body += try ChaChaPoly.open(ChaChaPoly.SealedBox(nonce: ChaChaPoly.Nonce(data: nonce), ciphertext: ciphertext, tag: tag),
+                                                    using: key, authenticating: aad)
+                    case .none:
+                        body += stored
+                    }
+                } catch {
+                    throw .unusable("chunk \(number) does not authenticate")
+                }
+            } else {
+                body += stored
+            }
+            number += 1
+        }
+        guard sawLast else { throw .unusable("missing last chunk") }
+        var items = ByteReader(body)
+        var sessions: [Session] = []
+        var tombstones: [Tombstone] = []
+        while items.remaining > 0 {
+            guard let kind = items.read(UInt8.self), let n = items.read(UInt32.self), let raw = items.readBytes(Int(n)) else {
+                throw .unusable("bad item framing")
+            }
+            var item = ByteReader(raw)
+            switch kind {
+            case itemSession:
+                guard let session = try? WALRecord.session(&item) else { throw .unusable("bad session item") }
+                sessions.append(session)
+            case itemTombstone:
+                guard let id = try? WALRecord.string(&item), let hash = try? WALRecord.string(&item),
+                      let revokedAt = item.read(Int64.self), let expiresAt = item.read(Int64.self) else { throw .unusable("bad tombstone item") }
+                tombstones.append(Tombstone(tokenHash: hash, sessionID: id, revokedAt: revokedAt, expiresAt: expiresAt))
+            default:
+                throw .unusable("unknown item kind \(kind)")
+            }
+        }
+        guard sessions.count == header.sessionCount, tombstones.count == header.tombstoneCount else { throw .unusable("counts differ from the header") }
+        return SnapshotContents(header: header, sessions: sessions, tombstones: tombstones)
+    }
+
+    /// Writes `bytes` durably as `<directory>/<name>`: temp file, fsync, rename, directory fsync.
+    public static func writeDurably(_ bytes: [UInt8], directory: String, name: String) throws(SnapshotError) {
+        let tmp = "\(directory)/\(name).tmp", final = "\(directory)/\(name)"
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw .io("cannot create \(tmp)") }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+            if n < 0 { if errno == EINTR { continue }; close(fd); throw .io("write failed") }
+            written += n
+        }
+        guard fsync(fd) == 0 else { close(fd); throw .io("fsync failed") }
+        close(fd)
+        guard rename(tmp, final) == 0 else { throw .io("rename failed") }
+        let dfd = open(directory, O_RDONLY | O_CLOEXEC)
+        if dfd >= 0 { _ = fsync(dfd); close(dfd) }
+    }
+}
