@@ -23,6 +23,9 @@ final class NodeContext: Sendable {
     let audit: AuditLog
     /// The session WAL (its writer exists once recovery has replayed the log).
     let journal: LateJournal
+    let snapshots: SnapshotStore
+    /// When the last snapshot was taken and how large the WAL was then (for the triggers).
+    let lastSnapshot = Mutex<(at: Int64, walBytes: Int)>((0, 0))
     let stats: ConnectionStats
     /// Argon2 and other blocking work: max(1, cores/2) threads (spec/03 §2.1).
     let blockingPool: NIOThreadPool
@@ -37,7 +40,7 @@ final class NodeContext: Sendable {
     let shutdownRequest: @Sendable (Int64) -> Void
 
     init(config: ServerConfig, nodeID: String, clock: any TokMeshCore.Clock, logger: Logger, sessions: SessionService,
-         keys: KeyAdminService, authenticator: Authenticator, audit: AuditLog, journal: LateJournal, stats: ConnectionStats,
+         keys: KeyAdminService, authenticator: Authenticator, audit: AuditLog, journal: LateJournal, snapshots: SnapshotStore, stats: ConnectionStats,
          blockingPool: NIOThreadPool, shutdownRequest: @escaping @Sendable (Int64) -> Void) {
         self.config = config
         self.nodeID = nodeID
@@ -48,6 +51,7 @@ final class NodeContext: Sendable {
         self.authenticator = authenticator
         self.audit = audit
         self.journal = journal
+        self.snapshots = snapshots
         self.stats = stats
         self.blockingPool = blockingPool
         self.startedAt = clock.nowMillis()

@@ -32,6 +32,11 @@ public struct ServerConfig: Sendable {
     public var walBatchCount: Int
     public var walBatchBytes: Int
     public var walSegmentBytes: Int
+    public var snapshotDirectory: String
+    public var snapshotIntervalMillis: Int64
+    public var snapshotThresholdBytes: Int
+    public var snapshotRetentionCount: Int
+    public var snapshotRetentionDays: Int
     public var encryptionEnabled: Bool
     /// The configured key's hex, or "" to use the key file. Never logged.
     public var encryptionKeyHex: String
@@ -95,6 +100,12 @@ public struct ServerConfig: Sendable {
         walBatchCount = Int(int("storage.wal.batch_count"))
         walBatchBytes = Int(bytes("storage.wal.batch_size"))
         walSegmentBytes = Int(bytes("storage.wal.segment_size"))
+        let snapDir = string("storage.snapshot.dir")
+        snapshotDirectory = snapDir.isEmpty ? dataDirectory + "/snapshots" : snapDir
+        snapshotIntervalMillis = ms("storage.snapshot.interval")
+        snapshotThresholdBytes = Int(bytes("storage.snapshot.threshold"))
+        snapshotRetentionCount = Int(int("storage.snapshot.retention_count"))
+        snapshotRetentionDays = Int(int("storage.snapshot.retention_days"))
         encryptionEnabled = bool("security.storage.encryption_enabled")
         encryptionKeyHex = string("security.storage.encryption_key")
     }

@@ -79,6 +79,9 @@ public enum TokMeshNode {
         // Recovery (spec/02 §6, WAL part): replay the log into the engine, then log every mutation.
         let journal = LateJournal()
         let engine = SessionEngine(shardCount: SessionEngine.defaultShardCount(cores: cores), journal: journal)
+        let masterKey = config.encryptionEnabled
+            ? try StorageKey.load(configuredHex: config.encryptionKeyHex, dataDirectory: config.dataDirectory) : nil
+        let snapshots = try SnapshotStore(directory: config.snapshotDirectory, masterKey: masterKey, cipher: .preferred(), nodeID: nodeID)
         let sessions = SessionService(engine: engine, limits: config.limits, clock: clock)
         let audit = try AuditLog(directory: config.dataDirectory + "/audit", nodeID: nodeID, clock: clock)
         let authenticator = Authenticator(registry: KeyRegistry(), settings: config.auth, clock: clock) { ip in
@@ -93,7 +96,7 @@ public enum TokMeshNode {
 
         let stop = StopSignal()
         let node = NodeContext(config: config, nodeID: nodeID, clock: clock, logger: logger, sessions: sessions, keys: keys,
-                               authenticator: authenticator, audit: audit, journal: journal,
+                               authenticator: authenticator, audit: audit, journal: journal, snapshots: snapshots,
                                stats: ConnectionStats(maxConnections: config.maxConnections), blockingPool: pool,
                                shutdownRequest: { grace in stop.fire(graceMillis: grace, trigger: "local_socket") })
         let responder = APIResponder(node: node, router: APIRoutes.router(node))
@@ -121,7 +124,7 @@ public enum TokMeshNode {
         // Listeners answer 503 (business routes, /ready) until the log has been replayed.
         let wal: WALJournal
         do {
-            wal = try openWAL(config, engine: engine, logger: logger)
+            wal = try openWAL(config, masterKey: masterKey, engine: engine, snapshots: snapshots, logger: logger)
         } catch {
             for s in servers { await s.close() }
             try? await group.shutdownGracefully()
@@ -143,6 +146,13 @@ public enum TokMeshNode {
             audit.removeOld(retentionDays: config.auditRetentionDays, now: clock.nowMillis())
         }
 
+        // Scheduled snapshots (spec/02 §5.3): every interval, or sooner once the WAL grew by the threshold.
+        let snapshotCheck = gcLoop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { _ in
+            _ = pool.runIfActive(eventLoop: gcLoop) {
+                SnapshotScheduler.tick(node, now: clock.nowMillis())
+            }
+        }
+
         let signals = installSignalHandlers(stop: stop, graceMillis: config.shutdownGraceMillis)
         node.started.store(true, ordering: .relaxed)
         node.ready.store(true, ordering: .relaxed)
@@ -155,6 +165,7 @@ public enum TokMeshNode {
         for s in servers { await s.close() }
         gcTask.cancel()
         retentionTask.cancel()
+        snapshotCheck.cancel()
         signals.forEach { $0.cancel() }
         // Flush the log while the event loops still run, so every waiting answer is delivered.
         writer.close()
@@ -167,18 +178,34 @@ public enum TokMeshNode {
     }
 
     /// Opens the session WAL, replays it into `engine` and starts the group-commit writer.
-    static func openWAL(_ config: ServerConfig, engine: SessionEngine, logger: Logger) throws -> WALJournal {
-        let masterKey = config.encryptionEnabled
-            ? try StorageKey.load(configuredHex: config.encryptionKeyHex, dataDirectory: config.dataDirectory) : nil
+    static func openWAL(_ config: ServerConfig, masterKey: [UInt8]?, engine: SessionEngine, snapshots: SnapshotStore,
+                        logger: Logger) throws -> WALJournal {
+        let now = SystemClock().nowMillis()
+        // Base = the newest snapshot that verifies (spec/02 §6 step 3), then the log after it.
+        var base: UInt64 = 0
+        if let contents = snapshots.newestValid(onFailure: { id, error in
+            logger.log(.error, "tokmesh.storage", "snapshot unusable, trying an older one", [
+                "event": "snapshot_invalid", "snapshot_id": .string(id), "error": .string("\(error)"), "code": .string(ErrorCode.sysBackup.rawValue),
+            ])
+        }) {
+            engine.load(sessions: contents.sessions, tombstones: contents.tombstones, now: now)
+            base = contents.header.walPosition
+            logger.log(.info, "tokmesh.storage", "snapshot loaded", [
+                "event": "snapshot_loaded", "snapshot_id": .string(contents.header.snapshotID), "wal_position": .uint(base),
+                "sessions": .int(Int64(contents.sessions.count)),
+            ])
+        }
         let options = LogOptions(directory: config.walDirectory, kind: .wal, prefix: "wal", masterKey: masterKey,
                                  segmentBytesMax: config.walSegmentBytes, knownTypes: WALRecord.knownTypes)
         let started = monotonicNanos()
         var replayed = 0, undecodable = 0
         var oldestTime: Int64 = 0, newestTime: Int64 = 0
-        let now = SystemClock().nowMillis()
+        var firstReplayed: UInt64 = 0
         let log: SegmentedLog, report: LogOpenReport
         do {
-            (log, report) = try SegmentedLog.open(options) { record in
+            (log, report) = try SegmentedLog.open(options, after: base) { record in
+                guard record.index > base else { return }
+                if firstReplayed == 0 { firstReplayed = record.index }
                 do {
                     let decoded = try WALRecord.decode(type: record.type, payload: record.payload)
                     engine.apply(decoded, now: now)
@@ -201,6 +228,11 @@ public enum TokMeshNode {
             logger.log(.error, "tokmesh.storage", "corrupt WAL segment: intact prefix recovered, the rest set aside", [
                 "event": "wal_corruption", "segment": .string(damage.segment), "offset": .int(Int64(damage.offset)),
                 "reason": .string(damage.reason), "set_aside": .strings(report.setAside),
+            ])
+        }
+        if firstReplayed > base + 1 {
+            logger.log(.error, "tokmesh.storage", "the WAL no longer reaches back to the snapshot: records lost", [
+                "event": "wal_gap", "lost_from": .uint(base + 1), "lost_to": .uint(firstReplayed - 1),
             ])
         }
         if undecodable > 0 {

@@ -185,3 +185,58 @@ def test_wal_status(make_node):
     assert after["last_position"] == before["last_position"] + 5
     assert after["total_size_bytes"] > before["total_size_bytes"] and after["newest_entry_time"] >= after["oldest_entry_time"] > 0
     err(node.req("GET", "/admin/v1/wal/status", key=issuer), 403, "TM-ADMIN-4030")
+
+
+def test_snapshot_then_restart_recovers_from_it_and_compacts(make_node):
+    node = make_node(name="snap", args=["--storage.wal.segment_size=1MB"])
+    admin, issuer, validator = _keys(node)
+    kept = [node.create_session(issuer, ttl_seconds=3600, data={"pad": "x" * 900}) for _ in range(300)]
+    revoked = kept[:30]
+    for s in revoked:
+        ok(node.req("POST", f"/sessions/{s['session_id']}/revoke", {}, key=issuer))
+    first = ok(node.req("POST", "/admin/v1/backups/snapshots", {"description": "before more writes"}, key=admin), 201)
+    assert first["snapshot_id"].startswith("snap-") and first["trigger"] == "manual" and first["encrypted"] is True
+    assert first["session_count"] == 270 and first["checksum"].startswith("sha256:")
+    later = [node.create_session(issuer, ttl_seconds=3600, data={"pad": "y" * 900}) for _ in range(1200)]
+    second = ok(node.req("POST", "/admin/v1/backups/snapshots", {}, key=admin), 201)
+    last = [node.create_session(issuer, ttl_seconds=3600) for _ in range(10)]
+    third = ok(node.req("POST", "/admin/v1/backups/snapshots", {}, key=admin), 201)
+    listed = ok(node.req("GET", "/admin/v1/backups/snapshots", key=admin))
+    assert [s["snapshot_id"] for s in listed["items"][:3]] == [third["snapshot_id"], second["snapshot_id"], first["snapshot_id"]]
+    # Segments wholly before the second-newest snapshot's position are deleted (spec/02 §3.7):
+    # the first segment ends long before `second` was taken.
+    assert not (node.data_dir / "wal" / "wal-00000001.log").exists()
+    node.stop()
+    node.start()
+    admin, issuer, validator = _keys(node)
+    log = node.log_text()
+    assert '"event":"snapshot_loaded"' in log and third["snapshot_id"] in log, node.log_tail(10)
+    assert '"event":"wal_gap"' not in log
+    for s in revoked:
+        err(node.req("POST", "/tokens/validate", {"token": s["token"]}, key=validator), 401, "TM-TOKN-4012")
+    for s in kept[30:] + later[::50] + last:
+        ok(node.req("POST", "/tokens/validate", {"token": s["token"]}, key=validator))
+    status = ok(node.req("GET", "/admin/v1/wal/status", key=admin))
+    assert status["last_snapshot_position"] > 0
+
+
+def test_corrupt_newest_snapshot_falls_back_to_the_previous(make_node):
+    node = make_node(name="snapfallback")
+    admin, issuer, _ = _keys(node)
+    early = [node.create_session(issuer, ttl_seconds=3600) for _ in range(20)]
+    older = ok(node.req("POST", "/admin/v1/backups/snapshots", {}, key=admin), 201)
+    late = [node.create_session(issuer, ttl_seconds=3600) for _ in range(20)]
+    newest = ok(node.req("POST", "/admin/v1/backups/snapshots", {}, key=admin), 201)
+    node.stop()
+    path = node.data_dir / "snapshots" / f"{newest['snapshot_id']}.snap"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    node.start()
+    _, _, validator = _keys(node)
+    log = node.log_text()
+    assert '"event":"snapshot_invalid"' in log and '"level":"ERROR"' in log, node.log_tail(10)
+    loaded = [line for line in log.splitlines() if '"event":"snapshot_loaded"' in line]
+    assert loaded and older["snapshot_id"] in loaded[-1], loaded
+    for s in early + late:  # the older base plus the log after it
+        ok(node.req("POST", "/tokens/validate", {"token": s["token"]}, key=validator))

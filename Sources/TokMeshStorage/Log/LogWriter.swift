@@ -61,6 +61,9 @@ public final class LogWriter: Sendable {
         thread.start()
     }
 
+    /// The index given to the most recent append (0: none yet).
+    public var lastAssignedIndex: UInt64 { state.withLock { $0.nextIndex - 1 } }
+
     /// The index of the last record written to the OS and of the last one made durable.
     public var progress: (written: UInt64, durable: UInt64) { state.withLock { ($0.writtenIndex, $0.durableIndex) } }
 
@@ -124,21 +127,17 @@ public final class LogWriter: Sendable {
         for (callback, result) in ready { callback(result) }
     }
 
-    /// Blocks until `index` is acknowledged (tests and shutdown paths; request paths use the
-    /// acknowledgement callback instead).
+    /// Blocks until `index` is acknowledged (snapshots, tests and shutdown paths; request paths
+    /// use `whenAcknowledged` instead). A durable wait makes the writer fsync now.
     public func waitAcknowledged(_ index: UInt64, durable: Bool = false) throws(LogError) {
-        while true {
-            let (done, failure): (Bool, LogError?) = state.withLock { s in
-                let reached = durable || mode == .sync ? s.durableIndex >= index : s.writtenIndex >= index
-                return (reached, s.failure)
-            }
-            if let failure { throw failure }
-            if done { return }
-            wake.lock()
-            wake.signal()
-            _ = wake.wait(until: Date(timeIntervalSinceNow: 0.001))
-            wake.unlock()
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<Void, LogError>>(.success(()))
+        whenAcknowledged(index, durable: durable) { result in
+            outcome.withLock { $0 = result }
+            done.signal()
         }
+        done.wait()
+        try outcome.withLock { $0 }.get()
     }
 
     private func run() {

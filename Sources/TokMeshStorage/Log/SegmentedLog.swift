@@ -94,7 +94,8 @@ public final class SegmentedLog {
 
     /// Opens (creating the directory if needed), replays every valid record in index order
     /// through `replay`, repairs the tail as spec/02 §3.6 says, and starts a new segment.
-    public static func open(_ options: LogOptions, replay: (LogRecord) throws -> Void) throws -> (SegmentedLog, LogOpenReport) {
+    /// `after` is the index a snapshot base already reflects: new records never reuse it.
+    public static func open(_ options: LogOptions, after base: UInt64 = 0, replay: (LogRecord) throws -> Void) throws -> (SegmentedLog, LogOpenReport) {
         let fm = FileManager.default
         try fm.createDirectory(atPath: options.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
         let numbers = try segmentNumbers(options)
@@ -171,7 +172,7 @@ public final class SegmentedLog {
                 break
             }
         }
-        let log = SegmentedLog(options: options, nextIndex: expected ?? 1, lastSegment: lastNumber)
+        let log = SegmentedLog(options: options, nextIndex: max(expected ?? 1, base + 1), lastSegment: lastNumber)
         try log.startSegment()
         return (log, report)
     }

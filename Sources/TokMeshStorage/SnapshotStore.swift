@@ -1,0 +1,177 @@
+// SnapshotStore: the snapshot directory (spec/02 §5-§6). Creates snapshots without stopping
+// writes (note the last assigned WAL index P, cut the shards, wait until the log is durable up
+// to P, write the file durably), lists them newest first, picks the newest valid one as the
+// recovery base (falling back to older ones), applies retention, and compacts the WAL: segments
+// whose records all precede the second-newest snapshot's position are deleted (§3.7).
+import Crypto
+import Foundation
+import Synchronization
+import TokMeshCore
+
+public struct SnapshotInfo: Sendable, Equatable {
+    public var snapshotID: String
+    public var trigger: String
+    public var description: String
+    public var createdAt: Int64
+    public var sizeBytes: Int
+    public var sessionCount: Int
+    public var encrypted: Bool
+    /// `sha256:<hex of the trailer>`.
+    public var checksum: String
+    public var walPosition: UInt64
+
+    public var json: JSONObject {
+        ["snapshot_id": .string(snapshotID), "trigger": .string(trigger), "description": .string(description),
+         "created_at": .int(createdAt), "size_bytes": .int(Int64(sizeBytes)), "session_count": .int(Int64(sessionCount)),
+         "encrypted": .bool(encrypted), "checksum": .string(checksum)]
+    }
+}
+
+public final class SnapshotStore: Sendable {
+    public let directory: String
+    private let masterKey: [UInt8]?
+    private let cipher: CipherID
+    private let nodeID: String
+    private let running = Mutex(false)
+
+    public init(directory: String, masterKey: [UInt8]?, cipher: CipherID, nodeID: String) throws {
+        self.directory = directory
+        self.masterKey = masterKey
+        self.cipher = masterKey == nil ? .none : cipher
+        self.nodeID = nodeID
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
+        // Leftover temporary files of an interrupted snapshot are deleted at start (§5.2).
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(".snap.tmp") {
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
+    }
+
+    private func info(_ name: String) -> SnapshotInfo? {
+        guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { return nil }
+        let bytes = [UInt8](data)
+        guard let header = try? SnapshotFile.readHeader(bytes) else { return nil }
+        return SnapshotInfo(snapshotID: header.snapshotID, trigger: header.trigger, description: header.description,
+                            createdAt: header.createdAt, sizeBytes: bytes.count, sessionCount: header.sessionCount,
+                            encrypted: header.cipher != .none, checksum: "sha256:" + Identifiers.hex(bytes.suffix(32)),
+                            walPosition: header.walPosition)
+    }
+
+    private var fileNames: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(".snap") }
+    }
+
+    /// Readable snapshots, newest first (by header `created_at`, then ID).
+    public func list() -> [SnapshotInfo] {
+        fileNames.compactMap(info).sorted { ($0.createdAt, $0.snapshotID) > ($1.createdAt, $1.snapshotID) }
+    }
+
+    /// The newest snapshot that fully verifies; `onFailure` hears about each one skipped
+    /// (files whose header or checksum fails first, then any whose body fails).
+    public func newestValid(onFailure: (String, SnapshotError) -> Void) -> SnapshotContents? {
+        for name in fileNames where info(name) == nil {
+            let bytes = [UInt8](FileManager.default.contents(atPath: directory + "/" + name) ?? Data())
+            do { _ = try SnapshotFile.readHeader(bytes) } catch { onFailure(String(name.dropLast(5)), error) }
+        }
+        for candidate in list() {
+            guard let data = FileManager.default.contents(atPath: "\(directory)/\(candidate.snapshotID).snap") else { continue }
+            do {
+                return try SnapshotFile.decode([UInt8](data), masterKey: masterKey)
+            } catch {
+                onFailure(candidate.snapshotID, error)
+            }
+        }
+        return nil
+    }
+
+    /// `snap-YYYYMMDD-HHMMSS` (UTC), `-2`, `-3`… when that second is taken.
+    func newID(now: Int64) -> String {
+        let t = CivilTime(unixMillis: now)
+        func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let base = "snap-\(t.year)\(pad(t.month))\(pad(t.day))-\(pad(t.hour))\(pad(t.minute))\(pad(t.second))"
+        let taken = Set(fileNames.map { String($0.dropLast(5)) })
+        if !taken.contains(base) { return base }
+        var n = 2
+        while taken.contains("\(base)-\(n)") { n += 1 }
+        return "\(base)-\(n)"
+    }
+
+    public enum CreateError: Error, Sendable, Equatable {
+        /// Another snapshot is being written (TM-ADMIN-4091).
+        case busy
+        case failed(String)
+    }
+
+    /// Writes a snapshot of `engine` reflecting every record up to the writer's last assigned
+    /// index. Blocking (cut, encode, fsync): call it off the event loops.
+    public func create(engine: SessionEngine, writer: LogWriter, trigger: String, description: String, now: Int64) throws(CreateError) -> SnapshotInfo {
+        guard running.withLock({ r -> Bool in
+            if r { return false }
+            r = true
+            return true
+        }) else { throw .busy }
+        defer { running.withLock { $0 = false } }
+        let position = writer.lastAssignedIndex
+        let cut = engine.snapshotCut(now: now)
+        do {
+            // The file must never reflect a record the log could still lose.
+            try writer.waitAcknowledged(position, durable: true)
+        } catch {
+            throw .failed("the log is not durable: \(error)")
+        }
+        let id = newID(now: now)
+        let salt: [UInt8]
+        do { salt = try SecureRandom.bytes(32) } catch { throw .failed("CSPRNG failure") }
+        let header = SnapshotHeader(snapshotID: id, trigger: trigger, description: description, createdAt: now, nodeID: nodeID,
+                                    walPosition: position, sessionCount: cut.sessions.count, tombstoneCount: cut.tombstones.count,
+                                    cipher: cipher,
+                                    keyFingerprint: masterKey.map { LogCipher.fingerprint(masterKey: $0) } ?? [UInt8](repeating: 0, count: 16),
+                                    salt: salt)
+        do {
+            let bytes = try SnapshotFile.encode(header: header, sessions: cut.sessions, tombstones: cut.tombstones, masterKey: masterKey)
+            try SnapshotFile.writeDurably(bytes, directory: directory, name: id + ".snap")
+        } catch {
+            throw .failed("\(error)")
+        }
+        guard let written = info(id + ".snap") else { throw .failed("the new snapshot cannot be read back") }
+        return written
+    }
+
+    /// Keeps the newest `count` ∪ those younger than `days` (spec/02 §5.4); returns deleted IDs.
+    /// Files whose header cannot be read are never deleted.
+    @discardableResult
+    public func applyRetention(count: Int, days: Int, now: Int64) -> [String] {
+        let all = list()
+        var deleted: [String] = []
+        for (position, snapshot) in all.enumerated() where position >= max(1, count) {
+            guard now - snapshot.createdAt >= Int64(days) * 86_400_000 else { continue }
+            if (try? FileManager.default.removeItem(atPath: "\(directory)/\(snapshot.snapshotID).snap")) != nil { deleted.append(snapshot.snapshotID) }
+        }
+        return deleted
+    }
+
+    /// Deletes WAL segments whose records all precede the second-newest snapshot's position
+    /// (all are kept while fewer than two snapshots exist), never the segment being written.
+    /// Returns the deleted file names.
+    @discardableResult
+    public func compactWAL(directory walDirectory: String, prefix: String) -> [String] {
+        let snapshots = list()
+        guard snapshots.count >= 2 else { return [] }
+        let keepFrom = snapshots[1].walPosition + 1  // the first record a fallback by one snapshot needs
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: walDirectory)) ?? [])
+            .filter { $0.hasPrefix(prefix + "-") && $0.hasSuffix(".log") }.sorted()
+        var firstIndexes: [UInt64] = []
+        for name in names {
+            guard let handle = FileHandle(forReadingAtPath: walDirectory + "/" + name) else { return [] }
+            let head = (try? handle.read(upToCount: SegmentHeader.byteCount)) ?? Data()
+            try? handle.close()
+            guard let header = try? SegmentHeader.decode([UInt8](head)) else { return [] }
+            firstIndexes.append(header.firstIndex)
+        }
+        var deleted: [String] = []
+        // Segment k holds [first_k, first_{k+1} - 1]; the newest segment is never deleted.
+        for k in 0..<max(0, names.count - 1) where firstIndexes[k + 1] <= keepFrom {
+            if (try? FileManager.default.removeItem(atPath: walDirectory + "/" + names[k])) != nil { deleted.append(names[k]) }
+        }
+        return deleted
+    }
+}
