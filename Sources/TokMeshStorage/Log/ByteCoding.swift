@@ -13,10 +13,13 @@ struct ByteReader {
     let bytes: ArraySlice<UInt8>
     private(set) var offset: Int
 
-    init<C: Collection<UInt8>>(_ bytes: C) {
-        self.bytes = ArraySlice(bytes)
-        self.offset = self.bytes.startIndex
+    /// Reads a slice in place (no copy: callers pass slices of large segment files).
+    init(_ bytes: ArraySlice<UInt8>) {
+        self.bytes = bytes
+        self.offset = bytes.startIndex
     }
+
+    init(_ bytes: [UInt8]) { self.init(bytes[...]) }
 
     var remaining: Int { bytes.endIndex - offset }
 

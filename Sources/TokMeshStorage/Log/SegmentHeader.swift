@@ -50,9 +50,9 @@ public struct SegmentHeader: Sendable, Equatable {
     }
 
     public static func decode<C: Collection<UInt8>>(_ bytes: C) throws(DecodeError) -> SegmentHeader {
-        var r = ByteReader(bytes)
-        guard r.remaining >= byteCount else { throw .torn }
+        guard bytes.count >= byteCount else { throw .torn }
         let stored = Array(bytes.prefix(byteCount))
+        var r = ByteReader(stored)
         guard Array(stored.prefix(8)) == magic else { throw .badMagic }
         guard CRC32C.checksum(stored.prefix(byteCount - 4)) == ByteReader(stored.suffix(4)).peekUInt32() else { throw .torn }
         _ = r.readBytes(8)
