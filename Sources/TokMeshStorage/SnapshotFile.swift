@@ -149,22 +149,7 @@ public enum SnapshotFile {
         for n in 0..<chunkCount {
             let plain = Array(body[min(body.count, n * header.chunkBytes)..<min(body.count, (n + 1) * header.chunkBytes)])
             let last = n == chunkCount - 1
-            var stored = plain
-            if let key {
-                let aad = chunkAAD(UInt64(n), last: last)
-                let box: [UInt8]
-                switch header.cipher {
-                case .aes256GCM:
-                    let sealed = try AES.GCM.seal(plain, using: key, nonce: AES.GCM.Nonce(), authenticating: aad)
-                    box = Array(sealed.nonce) + Array(sealed.ciphertext) + Array(sealed.tag)
-                case .chaCha20Poly1305:
-                    let sealed = try ChaChaPoly.seal(plain, using: key, nonce: ChaChaPoly.Nonce(), authenticating: aad)
-                    box = Array(sealed.nonce) + Array(sealed.ciphertext) + Array(sealed.tag)
-                case .none:
-                    box = plain
-                }
-                stored = box
-            }
+            let stored = try key.map { try LogCipher.seal(plain, cipher: header.cipher, key: $0, associatedData: chunkAAD(UInt64(n), last: last)) } ?? plain
             out.append(last ? 1 : 0)
             out.appendLE(UInt32(stored.count))
             out.append(contentsOf: stored)
@@ -207,20 +192,8 @@ public enum SnapshotFile {
             }
             sawLast = flag == 1
             if let key {
-                let aad = chunkAAD(number, last: sawLast)
-                guard stored.count >= 28 else { throw .unusable("short chunk") }
-                let nonce = stored.prefix(12), ciphertext = stored.dropFirst(12).dropLast(16), tag = stored.suffix(16)
                 do {
-                    switch header.cipher {
-                    case .aes256GCM:
-                        body += try AES.GCM.open(AES.GCM.SealedBox(nonce: AES.GCM.Nonce(data: nonce), ciphertext: ciphertext, tag: tag),
-                                                 using: key, authenticating: aad)
-                    case .chaCha20Poly1305:
-                        body += try ChaChaPoly.open(ChaChaPoly.SealedBox(nonce: ChaChaPoly.Nonce(data: nonce), ciphertext: ciphertext, tag: tag),
-                                                    using: key, authenticating: aad)
-                    case .none:
-                        body += stored
-                    }
+                    body += try LogCipher.open(stored, cipher: header.cipher, key: key, associatedData: chunkAAD(number, last: sawLast))
                 } catch {
                     throw .unusable("chunk \(number) does not authenticate")
                 }

@@ -79,30 +79,33 @@ public struct LogCipher: Sendable {
 
     public func seal(_ payload: [UInt8], kind: LogKind, type: UInt8, index: UInt64) throws -> [UInt8] {
         guard let keyBytes else { return payload }
-        let key = SymmetricKey(data: keyBytes)
-        let aad = LogCipher.associatedData(kind: kind, type: type, index: index)
-        switch id {
+        return try LogCipher.seal(payload, cipher: id, key: SymmetricKey(data: keyBytes),
+                                  associatedData: LogCipher.associatedData(kind: kind, type: type, index: index))
+    }
+
+    /// nonce ‖ ciphertext ‖ tag of `plain` under `key` (shared with snapshot chunks).
+    static func seal(_ plain: [UInt8], cipher: CipherID, key: SymmetricKey, associatedData aad: [UInt8]) throws -> [UInt8] {
+        switch cipher {
         case .none:
-            return payload
+            return plain
         case .aes256GCM:
-            let box = try AES.GCM.seal(payload, using: key, nonce: AES.GCM.Nonce(), authenticating: aad)
+            let box = try AES.GCM.seal(plain, using: key, nonce: AES.GCM.Nonce(), authenticating: aad)
             return Array(box.nonce) + Array(box.ciphertext) + Array(box.tag)
         case .chaCha20Poly1305:
-            let box = try ChaChaPoly.seal(payload, using: key, nonce: ChaChaPoly.Nonce(), authenticating: aad)
+            let box = try ChaChaPoly.seal(plain, using: key, nonce: ChaChaPoly.Nonce(), authenticating: aad)
             return Array(box.nonce) + Array(box.ciphertext) + Array(box.tag)
         }
     }
 
-    public func open(_ stored: ArraySlice<UInt8>, kind: LogKind, type: UInt8, index: UInt64) throws(LogCipherError) -> [UInt8] {
-        guard let keyBytes else { return Array(stored) }
-        let key = SymmetricKey(data: keyBytes)
-        guard stored.count >= LogCipher.overheadBytes else { throw .malformed }
-        let aad = LogCipher.associatedData(kind: kind, type: type, index: index)
-        let nonce = stored.prefix(LogCipher.nonceBytes)
-        let ciphertext = stored.dropFirst(LogCipher.nonceBytes).dropLast(LogCipher.tagBytes)
-        let tag = stored.suffix(LogCipher.tagBytes)
+    /// Opens what `seal` produced; throws on a bad tag or shape.
+    static func open(_ stored: ArraySlice<UInt8>, cipher: CipherID, key: SymmetricKey, associatedData aad: [UInt8]) throws(LogCipherError) -> [UInt8] {
+        if cipher == .none { return Array(stored) }
+        guard stored.count >= overheadBytes else { throw .malformed }
+        let nonce = stored.prefix(nonceBytes)
+        let ciphertext = stored.dropFirst(nonceBytes).dropLast(tagBytes)
+        let tag = stored.suffix(tagBytes)
         do {
-            switch id {
+            switch cipher {
             case .none:
                 return Array(stored)
             case .aes256GCM:
@@ -115,5 +118,11 @@ public struct LogCipher: Sendable {
         } catch {
             throw .authenticationFailed
         }
+    }
+
+    public func open(_ stored: ArraySlice<UInt8>, kind: LogKind, type: UInt8, index: UInt64) throws(LogCipherError) -> [UInt8] {
+        guard let keyBytes else { return Array(stored) }
+        return try LogCipher.open(stored, cipher: id, key: SymmetricKey(data: keyBytes),
+                                  associatedData: LogCipher.associatedData(kind: kind, type: type, index: index))
     }
 }
