@@ -134,6 +134,12 @@ def _wal_segments(node):
     return sorted((node.data_dir / "wal").glob("wal-*.log"))
 
 
+def _flip_middle_byte(path):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
 def test_torn_tail_is_truncated_with_a_warning(make_node):
     node = make_node(name="torn")
     _, issuer, _ = _keys(node)
@@ -158,9 +164,7 @@ def test_corrupt_middle_recovers_the_prefix_with_an_error(make_node):
     first = [node.create_session(issuer, ttl_seconds=3600) for _ in range(30)]
     node.stop()
     segment = max((p for p in _wal_segments(node) if p.stat().st_size > 80), key=lambda p: p.name)
-    data = bytearray(segment.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    segment.write_bytes(bytes(data))
+    _flip_middle_byte(segment)
     node.start()
     _, issuer, validator = _keys(node)
     log = node.log_text()
@@ -228,10 +232,7 @@ def test_corrupt_newest_snapshot_falls_back_to_the_previous(make_node):
     late = [node.create_session(issuer, ttl_seconds=3600) for _ in range(20)]
     newest = ok(node.req("POST", "/admin/v1/backups/snapshots", {}, key=admin), 201)
     node.stop()
-    path = node.data_dir / "snapshots" / f"{newest['snapshot_id']}.snap"
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
+    _flip_middle_byte(node.data_dir / "snapshots" / f"{newest['snapshot_id']}.snap")
     node.start()
     _, _, validator = _keys(node)
     log = node.log_text()
