@@ -11,7 +11,7 @@ import TokMeshCore
 
 final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = ByteBuffer
+    typealias OutboundOut = IOData
 
     /// spec/04 §1: request target ≤ 8 KiB, header section ≤ 16 KiB and ≤ 100 fields.
     static let requestTargetBytesMax = 8 * 1024
@@ -101,7 +101,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             state = .reading(head: head, body: context.channel.allocator.buffer(capacity: 0), limit: limit)
             if head.headers.first(name: "expect")?.lowercased() == "100-continue" {
-                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n")), promise: nil)
+                context.writeAndFlush(wrapOutboundOut(.byteBuffer(ByteBuffer(string: "HTTP/1.1 100 Continue\r\n\r\n"))), promise: nil)
             }
         case .body(var chunk):
             guard case .reading(let head, var body, let limit) = state else { return }
@@ -165,10 +165,11 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         return bytes <= headerBytesMax
     }
 
-    /// Encodes the whole response into one buffer and writes it.
+    /// Encodes the whole response into one buffer and writes it; a file body follows the head
+    /// as a file region (sendfile), and its handle is closed once written.
     private func write(_ context: ChannelHandlerContext, _ response: ServerResponse, method: HTTPMethod, keepAlive: Bool) {
-        let bodyLength = response.body?.readableBytes ?? 0
-        var out = context.channel.allocator.buffer(capacity: 256 + bodyLength)
+        let bodyLength = response.file?.length ?? response.body?.readableBytes ?? 0
+        var out = context.channel.allocator.buffer(capacity: 256 + (response.file == nil ? bodyLength : 0))
         out.writeString("HTTP/1.1 ")
         out.writeString(String(response.status.code))
         out.writeString(" ")
@@ -183,15 +184,32 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         out.writeString("content-length: ")
         out.writeString(String(bodyLength))
         out.writeString(keepAlive ? "\r\n\r\n" : "\r\nconnection: close\r\n\r\n")
-        if method != .HEAD, var body = response.body {
+        if method != .HEAD, var body = response.body, response.file == nil {
             out.writeBuffer(&body)
         }
         lastActivity = NIODeadline.now()
-        if keepAlive {
-            context.writeAndFlush(wrapOutboundOut(out), promise: nil)
-        } else {
+        let closeAfter = !keepAlive
+        if closeAfter {
             if case .discarding = state {} else { state = .closing }
-            context.writeAndFlush(wrapOutboundOut(out)).whenComplete { _ in context.close(promise: nil) }
+        }
+        if let file = response.file {
+            context.write(wrapOutboundOut(.byteBuffer(out)), promise: nil)
+            let written: EventLoopFuture<Void>
+            if method != .HEAD && file.length > 0 {
+                let region = FileRegion(fileHandle: file.handle, readerIndex: file.offset, endIndex: file.offset + file.length)
+                written = context.writeAndFlush(wrapOutboundOut(.fileRegion(region)))
+            } else {
+                context.flush()
+                written = context.eventLoop.makeSucceededVoidFuture()
+            }
+            written.whenComplete { _ in
+                try? file.handle.close()
+                if closeAfter { context.close(promise: nil) }
+            }
+        } else if closeAfter {
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(out))).whenComplete { _ in context.close(promise: nil) }
+        } else {
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil)
         }
     }
 

@@ -37,17 +37,35 @@ public struct ServerRequest: Sendable {
     }
 }
 
+/// A byte range of an open file sent as the body without reading it into memory (sendfile).
+/// The listener closes the handle once the response is written or abandoned.
+public struct FileBody: Sendable {
+    public var handle: NIOFileHandle
+    public var offset: Int
+    public var length: Int
+
+    public init(handle: NIOFileHandle, offset: Int, length: Int) {
+        self.handle = handle
+        self.offset = offset
+        self.length = length
+    }
+}
+
 public struct ServerResponse: Sendable {
     public var status: HTTPResponseStatus
     public var headers: HTTPHeaders
     public var body: ByteBuffer?
+    /// Streamed from a file instead of `body` (snapshot downloads).
+    public var file: FileBody?
     /// Close the connection after this response (framing errors, 413).
     public var closeConnection: Bool
 
-    public init(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer? = nil, closeConnection: Bool = false) {
+    public init(status: HTTPResponseStatus, headers: HTTPHeaders = HTTPHeaders(), body: ByteBuffer? = nil, file: FileBody? = nil,
+                closeConnection: Bool = false) {
         self.status = status
         self.headers = headers
         self.body = body
+        self.file = file
         self.closeConnection = closeConnection
     }
 }

@@ -24,10 +24,26 @@ final class APIResponder: HTTPResponder {
 
     private var now: Int64 { node.clock.nowMillis() }
 
-    func bodyLimit(method: HTTPMethod, uri: String) -> Int { node.config.maxBodyBytes }
+    static let restorePath = "/admin/v1/backups/restores"
+
+    /// A restore upload (`POST /admin/v1/backups/restores`) may be as large as `max_upload_size`.
+    static func isRestoreUpload(method: HTTPMethod, uri: String) -> Bool {
+        method == .POST && uri.utf8.starts(with: restorePath.utf8) && (uri.utf8.count == restorePath.utf8.count
+            || uri.utf8[uri.utf8.index(uri.utf8.startIndex, offsetBy: restorePath.utf8.count)] == UInt8(ascii: "?"))
+    }
+
+    func bodyLimit(method: HTTPMethod, uri: String) -> Int {
+        Self.isRestoreUpload(method: method, uri: uri) ? node.config.maxUploadBytes : node.config.maxBodyBytes
+    }
 
     func bodyTooLarge(method: HTTPMethod, uri: String, headers: HTTPHeaders, peer: PeerKind) -> ServerResponse {
         let requestID = Identifiers.requestID(incoming: headers.first(name: "x-request-id"))
+        if Self.isRestoreUpload(method: method, uri: uri) {
+            return Envelope.error(TokMeshError(.adminUploadTooLarge, details: [
+                "limit": .int(Int64(node.config.maxUploadBytes)),
+                "hint": "copy the backup into the snapshot directory and restore it by snapshot_id",
+            ]), requestID: requestID, now: now)
+        }
         return Envelope.error(TokMeshError(.sysBodyTooLarge, details: ["limit": .int(Int64(node.config.maxBodyBytes))]), requestID: requestID, now: now)
     }
 
@@ -54,6 +70,10 @@ final class APIResponder: HTTPResponder {
         let adminRoute = template.hasPrefix("/admin/v1/")
         if !spec.servedWhenNotReady && !node.started.load(ordering: .relaxed) {
             return fail(TokMeshError(.sysUnavailable, "Node is not ready", headers: [("Retry-After", "1")]), requestID)
+        }
+        if request.method != .GET && request.method != .HEAD && node.restores.maintenance.load(ordering: .relaxed),
+           let refusal = Self.refusalDuringRestore(template) {
+            return fail(refusal, requestID)
         }
 
         let peerIP: IPAddress
@@ -106,6 +126,16 @@ final class APIResponder: HTTPResponder {
             return offload(eventLoop, context) { () -> ResponderResult in self.finish(context, principal: principal, on: eventLoop) }
         }
         return finish(context, principal: principal, on: eventLoop)
+    }
+
+    /// The restore gate (spec/04 §2): another restore or a snapshot → 409; other writes → 503
+    /// TM-ADMIN-5031, except validations, config and local routes.
+    static func refusalDuringRestore(_ template: String) -> TokMeshError? {
+        if template == "/admin/v1/backups/restores" || template == "/admin/v1/backups/snapshots" {
+            return TokMeshError(.adminConflict, "a restore is running")
+        }
+        if template == "/tokens/validate" || template.hasPrefix("/admin/v1/config/") || template.hasPrefix("/local/v1/") { return nil }
+        return TokMeshError(.adminRestoring, "Writes are refused while a restore runs", headers: [("Retry-After", "5")])
     }
 
     struct PendingCall: Sendable {
@@ -190,7 +220,9 @@ final class APIResponder: HTTPResponder {
             }
             let query = try QueryParameters(raw: call.request.query, allowed: spec.queryParameters)
             let body: JSONBody
-            if let fields = spec.bodyFields {
+            if spec.rawBody {
+                body = JSONBody(object: JSONObject())
+            } else if let fields = spec.bodyFields {
                 body = try JSONBody(bytes: call.request.body, allowed: fields)
             } else {
                 body = JSONBody(object: JSONObject())
@@ -202,9 +234,13 @@ final class APIResponder: HTTPResponder {
                                   requestID: call.requestID, clientIP: clientIP)
             routeCall = built
             let result = try spec.handler(built)
-            if let audit = spec.audit {
+            if let audit = spec.audit, !result.skipAudit {
                 record(call, operatorID: principal.keyID, action: result.auditAction ?? audit.action(built), resource: audit.resource(built),
                        success: true, details: result.auditDetails)
+            }
+            if var raw = result.raw {
+                raw.headers.add(name: "X-Request-ID", value: call.requestID)
+                return .now(raw)
             }
             let response = result.encodedData.map { Envelope.success(result.status, encodedData: $0, requestID: call.requestID, now: now) }
                 ?? Envelope.success(result.status, data: result.data, requestID: call.requestID, now: now)

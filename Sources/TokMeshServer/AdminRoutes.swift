@@ -83,19 +83,6 @@ enum AdminRoutes {
                     "key_id": .string(key.keyID), "new_key_secret": .string(secret), "old_secret_valid_until": .int(key.gracePeriodEnd),
                 ], auditDetails: ["old_secret_valid_until": .int(key.gracePeriodEnd)])
             }),
-            ("POST", "/admin/v1/backups/snapshots", RouteSpec(
-                access: .minimum(.admin), bodyFields: ["description"], offload: true,
-                audit: AuditSpec(action: { _ in "SNAPSHOT_CREATED" }, resource: { _ in "snapshots" })
-            ) { (call: RouteCall) throws(TokMeshError) -> RouteResult in
-                let description = try call.body.string("description") ?? ""
-                guard description.utf8.count <= 256 else { throw TokMeshError.invalid("description", "description must be at most 256 bytes") }
-                let info = try SnapshotScheduler.take(node, trigger: "manual", description: description, now: node.clock.nowMillis())
-                return RouteResult(.created, info.json, auditDetails: ["snapshot_id": .string(info.snapshotID)])
-            }),
-            ("GET", "/admin/v1/backups/snapshots", RouteSpec(access: .minimum(.admin), queryParameters: ["page", "size"], offload: true) { (call: RouteCall) throws(TokMeshError) -> RouteResult in
-                let (page, size) = try call.query.paging(defaultSize: SessionLimits.listSizeDefault, maxSize: SessionLimits.listSizeMax)
-                return RouteResult(.ok, list(node.snapshots.list().map { .object($0.json) }, page: page, size: size))
-            }),
             ("GET", "/admin/v1/wal/status", RouteSpec(access: .minimum(.admin)) { _ throws(TokMeshError) -> RouteResult in
                 RouteResult(.ok, walStatus(node))
             }),

@@ -24,6 +24,7 @@ final class NodeContext: Sendable {
     /// The session WAL (its writer exists once recovery has replayed the log).
     let journal: LateJournal
     let snapshots: SnapshotStore
+    let restores = RestoreJobs()
     /// When the last snapshot was taken and how large the WAL was then (for the triggers).
     let lastSnapshot = Mutex<(at: Int64, walBytes: Int)>((0, 0))
     let stats: ConnectionStats

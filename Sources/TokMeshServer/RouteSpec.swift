@@ -42,12 +42,23 @@ struct RouteResult: Sendable {
     /// Overrides the route's audit action (e.g. KEY_ENABLED vs KEY_DISABLED).
     var auditAction: String?
     var auditDetails: JSONObject
+    /// Skips the audit record (a download that does not start at byte 0).
+    var skipAudit = false
+    /// A response that is not a JSON envelope (file downloads); the request ID header is added.
+    var raw: ServerResponse?
 
     init(_ status: HTTPResponseStatus = .ok, _ data: JSONObject, auditAction: String? = nil, auditDetails: JSONObject = JSONObject()) {
         self.status = status
         self.data = data
         self.encodedData = nil
         self.auditAction = auditAction
+        self.auditDetails = auditDetails
+    }
+
+    init(raw: ServerResponse, auditDetails: JSONObject = JSONObject()) {
+        self.status = raw.status
+        self.data = JSONObject()
+        self.raw = raw
         self.auditDetails = auditDetails
     }
 
@@ -82,10 +93,14 @@ final class RouteSpec: Sendable {
     let replayMandatory: Bool
     /// Served while the node is not ready (spec/04 §2).
     let servedWhenNotReady: Bool
+    /// The handler reads `request.body` itself (the restore route: JSON or multipart).
+    let rawBody: Bool
     let handler: RouteHandler
 
     init(access: Access, queryParameters: Set<String> = [], bodyFields: Set<String>? = nil, offload: Bool = false,
-         audit: AuditSpec? = nil, replayMandatory: Bool = true, servedWhenNotReady: Bool = false, handler: @escaping RouteHandler) {
+         audit: AuditSpec? = nil, replayMandatory: Bool = true, servedWhenNotReady: Bool = false, rawBody: Bool = false,
+         handler: @escaping RouteHandler) {
+        self.rawBody = rawBody
         self.access = access
         self.queryParameters = queryParameters
         self.bodyFields = bodyFields

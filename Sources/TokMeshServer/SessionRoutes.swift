@@ -93,7 +93,9 @@ enum SessionRoutes {
                 access: .minimum(.validator), bodyFields: ["token", "touch", "ip_address", "user_agent"], replayMandatory: false
             ) { (call: RouteCall) throws(TokMeshError) -> RouteResult in
                 guard let token = try call.body.string("token") else { throw TokMeshError.missing("token") }
-                let validated = try sessions.validate(token: token, touch: try call.body.bool("touch") ?? false,
+                // During a restore validations answer from the current state without touching it (spec/04 §2).
+                let touch = try call.body.bool("touch") ?? false
+                let validated = try sessions.validate(token: token, touch: touch && !node.restores.maintenance.load(ordering: .relaxed),
                                                       ipAddress: try call.body.string("ip_address"), userAgent: try call.body.string("user_agent"),
                                                       caller: call.caller)
                 var out: [UInt8] = []

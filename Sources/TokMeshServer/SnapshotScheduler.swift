@@ -43,8 +43,10 @@ enum SnapshotScheduler {
             throw TokMeshError(.adminFailed, "the snapshot could not be written")
         }
         node.lastSnapshot.withLock { $0 = (now, walBytes(node)) }
-        let deleted = node.snapshots.applyRetention(count: node.config.snapshotRetentionCount, days: node.config.snapshotRetentionDays, now: now)
-        let compacted = node.snapshots.compactWAL(directory: node.config.walDirectory, prefix: "wal")
+        let deleted = node.snapshots.applyRetention(count: node.config.snapshotRetentionCount, days: node.config.snapshotRetentionDays,
+                                                    now: now, protected: node.restores.protectedSnapshots)
+        let (compacted, keepFrom) = node.snapshots.compactWAL(directory: node.config.walDirectory, prefix: "wal")
+        node.restores.forgetResets(before: keepFrom)
         node.logger.log(.info, "tokmesh.storage", "snapshot written", [
             "event": "snapshot_created", "snapshot_id": .string(info.snapshotID), "trigger": .string(trigger),
             "sessions": .int(Int64(info.sessionCount)), "wal_position": .uint(info.walPosition),

@@ -124,7 +124,17 @@ public enum TokMeshNode {
         // Listeners answer 503 (business routes, /ready) until the log has been replayed.
         let wal: WALJournal
         do {
-            wal = try openWAL(config, masterKey: masterKey, engine: engine, snapshots: snapshots, logger: logger)
+            let (opened, resets) = try openWAL(config, masterKey: masterKey, engine: engine, snapshots: snapshots, logger: logger)
+            wal = opened
+            for (index, id) in resets { node.restores.noteReset(index: index, snapshotID: id) }
+        } catch let failure as StartupFailure {
+            logger.log(.error, "tokmesh.storage", failure.message, ["event": "recovery_failed", "code": .string(failure.code.rawValue)])
+            for s in servers { await s.close() }
+            try? await group.shutdownGracefully()
+            try? await pool.shutdownGracefully()
+            if config.localEnabled { unlink(config.socketPath) }
+            printError("tokmesh-server: [\(failure.code.rawValue)] \(failure.message)")
+            return 1
         } catch {
             for s in servers { await s.close() }
             try? await group.shutdownGracefully()
@@ -178,11 +188,13 @@ public enum TokMeshNode {
     }
 
     /// Opens the session WAL, replays it into `engine` and starts the group-commit writer.
+    /// RESET records met in the log are returned (index, snapshot) so retention keeps their files.
     static func openWAL(_ config: ServerConfig, masterKey: [UInt8]?, engine: SessionEngine, snapshots: SnapshotStore,
-                        logger: Logger) throws -> WALJournal {
+                        logger: Logger) throws -> (WALJournal, resets: [(UInt64, String)]) {
         let now = SystemClock().nowMillis()
         // Base = the newest snapshot that verifies (spec/02 §6 step 3), then the log after it.
         var base: UInt64 = 0
+        var baseID = ""
         if let contents = snapshots.newestValid(onFailure: { id, error in
             logger.log(.error, "tokmesh.storage", "snapshot unusable, trying an older one", [
                 "event": "snapshot_invalid", "snapshot_id": .string(id), "error": .string("\(error)"), "code": .string(ErrorCode.sysBackup.rawValue),
@@ -190,6 +202,7 @@ public enum TokMeshNode {
         }) {
             engine.load(sessions: contents.sessions, tombstones: contents.tombstones, now: now)
             base = contents.header.walPosition
+            baseID = contents.header.snapshotID
             logger.log(.info, "tokmesh.storage", "snapshot loaded", [
                 "event": "snapshot_loaded", "snapshot_id": .string(contents.header.snapshotID), "wal_position": .uint(base),
                 "sessions": .int(Int64(contents.sessions.count)),
@@ -201,20 +214,36 @@ public enum TokMeshNode {
         var replayed = 0, undecodable = 0
         var oldestTime: Int64 = 0, newestTime: Int64 = 0
         var firstReplayed: UInt64 = 0
+        var resets: [(UInt64, String)] = []
+        var appliedSinceBase = false
         let log: SegmentedLog, report: LogOpenReport
         do {
             (log, report) = try SegmentedLog.open(options, after: base) { record in
                 guard record.index > base else { return }
                 if firstReplayed == 0 { firstReplayed = record.index }
+                let decoded: WALRecord
                 do {
-                    let decoded = try WALRecord.decode(type: record.type, payload: record.payload)
-                    engine.apply(decoded, now: now)
-                    if oldestTime == 0 { oldestTime = decoded.time }
-                    newestTime = decoded.time
-                    replayed += 1
+                    decoded = try WALRecord.decode(type: record.type, payload: record.payload)
                 } catch {
                     undecodable += 1
+                    return
                 }
+                if case .reset(_, let id) = decoded {
+                    resets.append((record.index, id))
+                    // The restore snapshot is usually the base itself; load it again only if
+                    // records of the old state were replayed on top of it.
+                    if id != baseID || appliedSinceBase {
+                        try replaceState(engine, withSnapshot: id, snapshots: snapshots, now: now)
+                    }
+                    appliedSinceBase = false
+                    baseID = id
+                } else {
+                    engine.apply(decoded, now: now)
+                    appliedSinceBase = true
+                }
+                if oldestTime == 0 { oldestTime = decoded.time }
+                newestTime = decoded.time
+                replayed += 1
             }
         } catch LogError.unreadable(let message) {
             throw ConfigFailure(issues: [ConfigIssue(code: .cfgConflict, key: "security.storage.encryption_key", message: message, source: nil)])
@@ -243,7 +272,22 @@ public enum TokMeshNode {
             "cipher": .string(options.cipher.name), "duration_ms": .int(Int64((monotonicNanos() - started) / 1_000_000)),
         ])
         let writer = LogWriter(log: log, mode: config.walSyncMode, batchCount: config.walBatchCount, batchBytes: config.walBatchBytes)
-        return WALJournal(writer: writer, oldestRecordTime: oldestTime, newestRecordTime: newestTime)
+        return (WALJournal(writer: writer, oldestRecordTime: oldestTime, newestRecordTime: newestTime), resets)
+    }
+
+    /// A RESET during replay: the state becomes the named snapshot. A missing or invalid file
+    /// stops start-up (spec/02 §6 step 5: states are never mixed across a restore).
+    static func replaceState(_ engine: SessionEngine, withSnapshot id: String, snapshots: SnapshotStore, now: Int64) throws {
+        let contents: SnapshotContents
+        do {
+            contents = try snapshots.contents(of: id)
+        } catch {
+            throw StartupFailure(code: .sysStorage, message: "the WAL names restore snapshot \(id), which cannot be used (\(error)); "
+                                 + "put that file back into the snapshot directory")
+        }
+        let aside = SessionEngine(shardCount: engine.shardCount)
+        aside.load(sessions: contents.sessions, tombstones: contents.tombstones, now: now)
+        _ = try? engine.replaceContents(with: aside)
     }
 
     /// A stale socket is replaced; a non-socket, or a socket another process answers on → TM-CFG-1005.
@@ -316,6 +360,12 @@ final class LateJournal: SessionJournal {
         guard let journal = target.withLock({ $0 }) else { preconditionFailure("a mutation before the WAL was replayed") }
         return try journal.append(record, urgent: urgent)
     }
+}
+
+/// Start-up cannot continue (a RESET naming a missing snapshot); exit 1 with the code.
+struct StartupFailure: Error {
+    var code: ErrorCode
+    var message: String
 }
 
 /// A one-shot stop request (first caller wins) that `serve` awaits.

@@ -124,3 +124,18 @@ final class EngineShard: @unchecked Sendable {
         return out
     }
 }
+
+extension EngineShard {
+    /// Swaps every map with `other`'s (both locked by the caller): O(1), the restore swap.
+    func exchangeContents(with other: EngineShard) {
+        swap(&slotOfSession, &other.slotOfSession)
+        swap(&sessionSlots, &other.sessionSlots)
+        swap(&tokens, &other.tokens)
+        swap(&tombstoneCount, &other.tombstoneCount)
+        swap(&users, &other.users)
+        swap(&devices, &other.devices)
+        swap(&creators, &other.creators)
+        swap(&buckets, &other.buckets)
+        swap(&bucketSeconds, &other.bucketSeconds)
+    }
+}

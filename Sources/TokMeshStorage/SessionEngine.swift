@@ -402,6 +402,8 @@ public final class SessionEngine: Sendable {
             remove(id: tombstone.sessionID)
             guard tombstone.expiresAt > now else { return }
             withShard(shardIndex(tombstone.tokenHash)) { $0.setToken(tombstone.tokenHash, .tombstone(tombstone)) }
+        case .reset:
+            break  // the caller loads the named snapshot and calls `replaceContents`
         }
     }
 
@@ -439,6 +441,30 @@ public final class SessionEngine: Sendable {
         }
         return (sessions, tombstones)
     }
+
+    /// Replaces the whole state with `replacement`'s (a restore, spec/02 §7 steps 4-5, or a
+    /// RESET met during replay). With every shard locked it logs `record` (if any), lets
+    /// `beforeSwap` wait for that record to be durable, then swaps each shard's maps in O(1);
+    /// readers pause only for that. `replacement` must have the same shard count and be private
+    /// to the caller; it ends up holding the old state. Returns the record's log index.
+    @discardableResult
+    public func replaceContents(with replacement: SessionEngine, logging record: WALRecord? = nil,
+                                beforeSwap: (UInt64?) throws(TokMeshError) -> Void = { _ throws(TokMeshError) in }) throws(TokMeshError) -> UInt64? {
+        precondition(replacement.shards.count == shards.count, "replacement engine has another shard count")
+        for shard in shards { shard.lock.lock() }
+        defer { for shard in shards.reversed() { shard.lock.unlock() } }
+        let index = try record.flatMap { r throws(TokMeshError) in try log(r, urgent: true) }
+        try beforeSwap(index)
+        for (mine, theirs) in zip(shards, replacement.shards) {
+            theirs.lock.lock()
+            mine.exchangeContents(with: theirs)
+            theirs.lock.unlock()
+        }
+        return index
+    }
+
+    /// The shard count (a replacement engine for `replaceContents` needs the same).
+    public var shardCount: Int { shards.count }
 
     /// Loads a snapshot's contents into an empty engine (recovery base).
     public func load(sessions: [Session], tombstones: [Tombstone], now: Int64) {

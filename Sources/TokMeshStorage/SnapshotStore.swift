@@ -104,30 +104,50 @@ public final class SnapshotStore: Sendable {
     /// Writes a snapshot of `engine` reflecting every record up to the writer's last assigned
     /// index. Blocking (cut, encode, fsync): call it off the event loops.
     public func create(engine: SessionEngine, writer: LogWriter, trigger: String, description: String, now: Int64) throws(CreateError) -> SnapshotInfo {
+        try exclusively { () throws(CreateError) -> SnapshotInfo in
+            let position = writer.lastAssignedIndex
+            let cut = engine.snapshotCut(now: now)
+            do {
+                // The file must never reflect a record the log could still lose.
+                try writer.waitAcknowledged(position, durable: true)
+            } catch {
+                throw .failed("the log is not durable: \(error)")
+            }
+            return try write(sessions: cut.sessions, tombstones: cut.tombstones, position: position, trigger: trigger,
+                             description: description, now: now)
+        }
+    }
+
+    /// Writes given contents as a snapshot at `position` (the `restore` snapshot of spec/02 §7
+    /// step 4: the restored state, to be named by a RESET record after `position`).
+    public func create(contents: SnapshotContents, position: UInt64, trigger: String, description: String, now: Int64) throws(CreateError) -> SnapshotInfo {
+        try exclusively { () throws(CreateError) -> SnapshotInfo in
+            try write(sessions: contents.sessions, tombstones: contents.tombstones, position: position, trigger: trigger,
+                      description: description, now: now)
+        }
+    }
+
+    /// Runs `body` as the one snapshot being written (§5.2), or throws `.busy`.
+    private func exclusively(_ body: () throws(CreateError) -> SnapshotInfo) throws(CreateError) -> SnapshotInfo {
         guard running.withLock({ r -> Bool in
             if r { return false }
             r = true
             return true
         }) else { throw .busy }
         defer { running.withLock { $0 = false } }
-        let position = writer.lastAssignedIndex
-        let cut = engine.snapshotCut(now: now)
-        do {
-            // The file must never reflect a record the log could still lose.
-            try writer.waitAcknowledged(position, durable: true)
-        } catch {
-            throw .failed("the log is not durable: \(error)")
-        }
+        return try body()
+    }
+
+    private func write(sessions: [Session], tombstones: [Tombstone], position: UInt64, trigger: String, description: String,
+                       now: Int64) throws(CreateError) -> SnapshotInfo {
         let id = newID(now: now)
         let salt: [UInt8]
         do { salt = try SecureRandom.bytes(32) } catch { throw .failed("CSPRNG failure") }
         let header = SnapshotHeader(snapshotID: id, trigger: trigger, description: description, createdAt: now, nodeID: nodeID,
-                                    walPosition: position, sessionCount: cut.sessions.count, tombstoneCount: cut.tombstones.count,
-                                    cipher: cipher,
-                                    keyFingerprint: masterKey.map { LogCipher.fingerprint(masterKey: $0) } ?? [UInt8](repeating: 0, count: 16),
-                                    salt: salt)
+                                    walPosition: position, sessionCount: sessions.count, tombstoneCount: tombstones.count,
+                                    cipher: cipher, keyFingerprint: fingerprint ?? [UInt8](repeating: 0, count: 16), salt: salt)
         do {
-            let bytes = try SnapshotFile.encode(header: header, sessions: cut.sessions, tombstones: cut.tombstones, masterKey: masterKey)
+            let bytes = try SnapshotFile.encode(header: header, sessions: sessions, tombstones: tombstones, masterKey: masterKey)
             try SnapshotFile.writeDurably(bytes, directory: directory, name: id + ".snap")
         } catch {
             throw .failed("\(error)")
@@ -136,13 +156,46 @@ public final class SnapshotStore: Sendable {
         return written
     }
 
-    /// Keeps the newest `count` ∪ those younger than `days` (spec/02 §5.4); returns deleted IDs.
-    /// Files whose header cannot be read are never deleted.
+    /// This node's key fingerprint (nil when encryption is off).
+    public var fingerprint: [UInt8]? { masterKey.map { LogCipher.fingerprint(masterKey: $0) } }
+
+    /// The path of snapshot `id`, if `id` is a plain file name stem and the file exists.
+    public func path(of id: String) -> String? {
+        guard !id.isEmpty, id.utf8.count <= 128, !id.hasPrefix("."),
+              id.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".")
+                  || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0)
+                  || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else { return nil }
+        let path = "\(directory)/\(id).snap"
+        return FileManager.default.fileExists(atPath: path) ? path : nil
+    }
+
+    /// Checks a backup file before a restore is accepted (spec/02 §7): magic, header, trailer,
+    /// and that an encrypted file was sealed under this node's key. Returns its header.
+    public func checkUsable(_ bytes: [UInt8]) throws(SnapshotError) -> SnapshotHeader {
+        let header = try SnapshotFile.readHeader(bytes)
+        if header.cipher != .none && fingerprint != header.keyFingerprint { throw .wrongKey }
+        return header
+    }
+
+    /// Verifies and decodes the snapshot named `id` (a RESET record's target).
+    public func contents(of id: String) throws(SnapshotError) -> SnapshotContents {
+        guard let path = path(of: id), let data = FileManager.default.contents(atPath: path) else { throw .io("snapshot \(id) is missing") }
+        return try SnapshotFile.decode([UInt8](data), masterKey: masterKey)
+    }
+
+    /// Decodes a backup file's bytes with this node's key.
+    public func decode(_ bytes: [UInt8]) throws(SnapshotError) -> SnapshotContents {
+        try SnapshotFile.decode(bytes, masterKey: masterKey)
+    }
+
+    /// Keeps the newest `count` ∪ those younger than `days` ∪ `protected` (snapshots named by a
+    /// RESET record still in the log) (spec/02 §5.4); returns deleted IDs. Files whose header
+    /// cannot be read are never deleted.
     @discardableResult
-    public func applyRetention(count: Int, days: Int, now: Int64) -> [String] {
+    public func applyRetention(count: Int, days: Int, now: Int64, protected: Set<String> = []) -> [String] {
         let all = list()
         var deleted: [String] = []
-        for (position, snapshot) in all.enumerated() where position >= max(1, count) {
+        for (position, snapshot) in all.enumerated() where position >= max(1, count) && !protected.contains(snapshot.snapshotID) {
             guard now - snapshot.createdAt >= Int64(days) * 86_400_000 else { continue }
             if (try? FileManager.default.removeItem(atPath: "\(directory)/\(snapshot.snapshotID).snap")) != nil { deleted.append(snapshot.snapshotID) }
         }
@@ -151,20 +204,21 @@ public final class SnapshotStore: Sendable {
 
     /// Deletes WAL segments whose records all precede the second-newest snapshot's position
     /// (all are kept while fewer than two snapshots exist), never the segment being written.
-    /// Returns the deleted file names.
+    /// Returns the deleted file names and the first index a recovery can still need (records
+    /// before it are never replayed again).
     @discardableResult
-    public func compactWAL(directory walDirectory: String, prefix: String) -> [String] {
+    public func compactWAL(directory walDirectory: String, prefix: String) -> (deleted: [String], keepFrom: UInt64) {
         let snapshots = list()
-        guard snapshots.count >= 2 else { return [] }
+        guard snapshots.count >= 2 else { return ([], 0) }
         let keepFrom = snapshots[1].walPosition + 1  // the first record a fallback by one snapshot needs
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: walDirectory)) ?? [])
             .filter { $0.hasPrefix(prefix + "-") && $0.hasSuffix(".log") }.sorted()
         var firstIndexes: [UInt64] = []
         for name in names {
-            guard let handle = FileHandle(forReadingAtPath: walDirectory + "/" + name) else { return [] }
+            guard let handle = FileHandle(forReadingAtPath: walDirectory + "/" + name) else { return ([], 0) }
             let head = (try? handle.read(upToCount: SegmentHeader.byteCount)) ?? Data()
             try? handle.close()
-            guard let header = try? SegmentHeader.decode([UInt8](head)) else { return [] }
+            guard let header = try? SegmentHeader.decode([UInt8](head)) else { return ([], 0) }
             firstIndexes.append(header.firstIndex)
         }
         var deleted: [String] = []
@@ -172,6 +226,6 @@ public final class SnapshotStore: Sendable {
         for k in 0..<max(0, names.count - 1) where firstIndexes[k + 1] <= keepFrom {
             if (try? FileManager.default.removeItem(atPath: walDirectory + "/" + names[k])) != nil { deleted.append(names[k]) }
         }
-        return deleted
+        return (deleted, keepFrom)
     }
 }

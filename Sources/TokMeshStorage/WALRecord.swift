@@ -13,18 +13,21 @@ public enum WALRecord: Sendable, Equatable {
     case update(time: Int64, session: Session)
     case delete(time: Int64, sessionID: String, reason: DeleteReason)
     case revoke(time: Int64, tombstone: Tombstone)
+    /// The state became the named snapshot (a restore, spec/02 §7).
+    case reset(time: Int64, snapshotID: String)
 
     public static let typeCreate: UInt8 = 1
     public static let typeUpdate: UInt8 = 2
     public static let typeDelete: UInt8 = 3
     public static let typeRevoke: UInt8 = 4
-    public static let knownTypes: Set<UInt8> = [typeCreate, typeUpdate, typeDelete, typeRevoke]
+    public static let typeReset: UInt8 = 5
+    public static let knownTypes: Set<UInt8> = [typeCreate, typeUpdate, typeDelete, typeRevoke, typeReset]
     static let payloadVersion: UInt8 = 1
 
     /// When the change happened (Unix ms).
     public var time: Int64 {
         switch self {
-        case .create(let t, _), .update(let t, _), .delete(let t, _, _), .revoke(let t, _): t
+        case .create(let t, _), .update(let t, _), .delete(let t, _, _), .revoke(let t, _), .reset(let t, _): t
         }
     }
 
@@ -34,6 +37,7 @@ public enum WALRecord: Sendable, Equatable {
         case .update: WALRecord.typeUpdate
         case .delete: WALRecord.typeDelete
         case .revoke: WALRecord.typeRevoke
+        case .reset: WALRecord.typeReset
         }
     }
 
@@ -53,6 +57,9 @@ public enum WALRecord: Sendable, Equatable {
             WALRecord.encode(t.tokenHash, into: &out)
             out.appendLE(t.revokedAt)
             out.appendLE(t.expiresAt)
+        case .reset(let time, let id):
+            out.appendLE(time)
+            WALRecord.encode(id, into: &out)
         }
         return out
     }
@@ -77,6 +84,8 @@ public enum WALRecord: Sendable, Equatable {
             let id = try string(&r), hash = try string(&r)
             guard let revokedAt = r.read(Int64.self), let expiresAt = r.read(Int64.self) else { throw DecodeError(reason: "truncated") }
             record = .revoke(time: time, tombstone: Tombstone(tokenHash: hash, sessionID: id, revokedAt: revokedAt, expiresAt: expiresAt))
+        case typeReset:
+            record = .reset(time: time, snapshotID: try string(&r))
         default:
             throw DecodeError(reason: "unknown record type \(type)")
         }
