@@ -112,7 +112,6 @@ final class RestoreJobs: Sendable {
         }
         phase(5, "Entering maintenance mode...")
         maintenance.store(true, ordering: .sequentiallyConsistent)
-        defer { maintenance.store(false, ordering: .sequentiallyConsistent) }
         do {
             guard let writer = node.journal.writer else { throw Failure(code: .sysBackup, message: "the log is not open") }
             phase(10, "Creating pre-restore snapshot...")
@@ -152,6 +151,7 @@ final class RestoreJobs: Sendable {
             }
             if let index { noteReset(index: index, snapshotID: restored.snapshotID) }
             let count = contents.sessions.lazy.filter { !$0.isExpired(now: now) }.count
+            maintenance.store(false, ordering: .sequentiallyConsistent)  // phase 7, before COMPLETED is visible
             let keysNote = restoreKeys ? " The backup holds no API keys (API keys are not yet part of snapshots); keys were left as they are." : ""
             update(id) { j in
                 j.status = .completed
@@ -171,6 +171,7 @@ final class RestoreJobs: Sendable {
             ])
         } catch {
             let failure = error as? Failure ?? Failure(code: .sysBackup, message: "\(error)")
+            maintenance.store(false, ordering: .sequentiallyConsistent)
             update(id) { j in
                 j.status = .failed
                 j.finishedAt = node.clock.nowMillis()

@@ -110,3 +110,50 @@ import Testing
         #expect(doc.hasSuffix(ConfigKeys.reference()), "regenerate docs/configuration.md with tokmesh-server --config-reference")
     }
 }
+
+@Suite struct ByteRangeTests {
+    @Test("single ranges, suffixes, open ends, fallbacks to the whole file, and 416")
+    func ranges() {
+        let tag = "\"abc\""
+        func r(_ h: String?, _ ifRange: String? = nil, size: Int = 1000) -> ByteRange { ByteRange.resolve(range: h, ifRange: ifRange, size: size, etag: tag) }
+        #expect(r(nil) == .whole)
+        #expect(r("bytes=0-99") == .partial(first: 0, last: 99))
+        #expect(r("bytes=100-") == .partial(first: 100, last: 999))
+        #expect(r("bytes=900-5000") == .partial(first: 900, last: 999))
+        #expect(r("bytes=-10") == .partial(first: 990, last: 999))
+        #expect(r("bytes=-5000") == .partial(first: 0, last: 999))
+        #expect(r("bytes=1000-") == .unsatisfiable)
+        #expect(r("bytes=-0") == .unsatisfiable)
+        #expect(r("bytes=0-", size: 0) == .unsatisfiable)
+        #expect(r("bytes=0-9,20-29") == .whole)
+        #expect(r("bytes=9-1") == .whole)
+        #expect(r("items=0-9") == .whole)
+        #expect(r("bytes=x-9") == .whole)
+        #expect(r("bytes=0-9", "\"other\"") == .whole)
+        #expect(r("bytes=0-9", tag) == .partial(first: 0, last: 9))
+    }
+}
+
+@Suite struct MultipartFormTests {
+    @Test("curl-style form with a file and a field; malformed bodies are refused")
+    func parse() throws {
+        #expect(MultipartForm.boundary(contentType: "multipart/form-data; boundary=------abc") == "------abc")
+        #expect(MultipartForm.boundary(contentType: "multipart/form-data; boundary=\"q b\"") == "q b")
+        #expect(MultipartForm.boundary(contentType: "application/json") == nil)
+        let file: [UInt8] = [0, 1, 2, 13, 10, 45, 45, 255]  // contains CRLF-- but not the boundary
+        var body = Array("preamble\r\n--XyZ\r\nContent-Disposition: form-data; name=\"file\"; filename=\"b.snap\"\r\nContent-Type: application/octet-stream\r\n\r\n".utf8)
+        body += file
+        body += Array("\r\n--XyZ\r\nContent-Disposition: form-data; name=\"restore_keys\"\r\n\r\ntrue\r\n--XyZ--\r\n".utf8)
+        let parts = try MultipartForm.parse(body, boundary: "XyZ")
+        #expect(parts.count == 2)
+        #expect(parts[0] == MultipartPart(name: "file", filename: "b.snap", contentType: "application/octet-stream", data: file))
+        #expect(parts[1].name == "restore_keys" && parts[1].data == Array("true".utf8))
+        #expect(throws: MultipartForm.Malformed.self) { try MultipartForm.parse(Array("no boundary here".utf8), boundary: "XyZ") }
+        #expect(throws: MultipartForm.Malformed.self) {
+            try MultipartForm.parse(Array("--XyZ\r\nContent-Disposition: form-data; name=\"f\"\r\n\r\nunterminated".utf8), boundary: "XyZ")
+        }
+        #expect(throws: MultipartForm.Malformed.self) {
+            try MultipartForm.parse(Array("--XyZ\r\nContent-Type: text/plain\r\n\r\nx\r\n--XyZ--".utf8), boundary: "XyZ")
+        }
+    }
+}

@@ -35,10 +35,37 @@ final class MemoryJournal: SessionJournal {
         let records: [WALRecord] = [
             .create(time: 5, session: s), .update(time: 6, session: s), .delete(time: 7, sessionID: s.id, reason: .expired),
             .revoke(time: 8, tombstone: Tombstone(tokenHash: s.tokenHash, sessionID: s.id, revokedAt: 8, expiresAt: 99)),
+            .reset(time: 9, snapshotID: "snap-20261127-120000-2"),
         ]
         for r in records { #expect(try WALRecord.decode(type: r.type, payload: r.encoded()) == r) }
         #expect(throws: WALRecord.DecodeError.self) { try WALRecord.decode(type: 1, payload: Array(records[0].encoded().dropLast())) }
         #expect(throws: WALRecord.DecodeError.self) { try WALRecord.decode(type: 9, payload: records[0].encoded()) }
+    }
+
+    @Test("replaceContents logs the record under every lock, then swaps the whole state at once")
+    func replaceContents() throws {
+        let journal = MemoryJournal()
+        let live = SessionEngine(shardCount: 16, journal: journal)
+        let old = (0..<50).map { makeSession($0, user: "old") }
+        for s in old { try live.create(s, maxPerUser: 1000, now: 1000) }
+        let fresh = (100..<130).map { makeSession($0, user: "new", device: "d") }
+        let aside = SessionEngine(shardCount: 16)
+        aside.load(sessions: fresh, tombstones: [], now: 1000)
+        var sawIndex: UInt64?
+        let index = try live.replaceContents(with: aside, logging: .reset(time: 1000, snapshotID: "snap-x")) { i throws(TokMeshError) in sawIndex = i }
+        #expect(index == 51 && sawIndex == 51)
+        #expect(journal.records.withLock { $0.last } == .reset(time: 1000, snapshotID: "snap-x"))
+        #expect(Set(live.scan { _ in true }.map(\.id)) == Set(fresh.map(\.id)))
+        #expect(live.sessionIDs(ofUser: "old").isEmpty && live.sessionIDs(ofUser: "new").count == 30)
+        #expect(live.sessionIDs(ofDevice: "d").count == 30)
+        #expect(live.validate(tokenHash: old[0].tokenHash, now: 1000) == .unknown)
+        #expect(live.consistencyProblems().isEmpty)
+        // The replacement now holds the old state; a failed `beforeSwap` leaves everything as it was.
+        #expect(aside.stats(now: 1000).totalSessions == 50)
+        #expect(throws: TokMeshError.self) {
+            try live.replaceContents(with: aside, logging: nil) { _ throws(TokMeshError) in throw TokMeshError(.sysStorage) }
+        }
+        #expect(live.stats(now: 1000).totalSessions == 30)
     }
 
     func state(_ e: SessionEngine, now: Int64) -> ([String: Session], EngineStats) {
