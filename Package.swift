@@ -56,6 +56,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tokmesh-server", dependencies: ["TokMeshServer"]),
+        .executableTarget(name: "tokmesh-bench-wal", dependencies: ["TokMeshCore", "TokMeshStorage"]),
         .testTarget(name: "TokMeshCoreTests", dependencies: ["TokMeshCore"]),
         .testTarget(name: "TokMeshStorageTests", dependencies: ["TokMeshStorage"]),
         .testTarget(name: "TokMeshAuthTests", dependencies: ["TokMeshAuth"]),

@@ -202,12 +202,14 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 context.flush()
                 written = context.eventLoop.makeSucceededVoidFuture()
             }
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
             written.whenComplete { _ in
                 try? file.handle.close()
-                if closeAfter { context.close(promise: nil) }
+                if closeAfter { bound.value.close(promise: nil) }
             }
         } else if closeAfter {
-            context.writeAndFlush(wrapOutboundOut(.byteBuffer(out))).whenComplete { _ in context.close(promise: nil) }
+            let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
+            context.writeAndFlush(wrapOutboundOut(.byteBuffer(out))).whenComplete { _ in bound.value.close(promise: nil) }
         } else {
             context.writeAndFlush(wrapOutboundOut(.byteBuffer(out)), promise: nil)
         }

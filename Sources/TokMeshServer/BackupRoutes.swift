@@ -145,10 +145,10 @@ enum BackupRoutes {
         }
         let bytes: [UInt8]
         if let snapshotID {
-            guard let path = node.snapshots.path(of: snapshotID), let data = FileManager.default.contents(atPath: path) else {
+            guard let path = node.snapshots.path(of: snapshotID), let data = try? SnapshotFile.readAll(path: path) else {
                 throw notFound(snapshotID)
             }
-            bytes = [UInt8](data)
+            bytes = data
         } else if let upload {
             bytes = upload
         } else {

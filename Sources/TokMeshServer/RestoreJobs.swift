@@ -137,6 +137,7 @@ final class RestoreJobs: Sendable {
             let aside = SessionEngine(shardCount: engine.shardCount)
             let now = node.clock.nowMillis()
             aside.load(sessions: contents.sessions, tombstones: contents.tombstones, now: now)
+            let count = aside.stats(now: now).totalSessions
             phase(90, "Switching to the restored state...")
             let index: UInt64?
             do {
@@ -150,7 +151,6 @@ final class RestoreJobs: Sendable {
                 throw Failure(code: .sysBackup, message: error.message)
             }
             if let index { noteReset(index: index, snapshotID: restored.snapshotID) }
-            let count = contents.sessions.lazy.filter { !$0.isExpired(now: now) }.count
             maintenance.store(false, ordering: .sequentiallyConsistent)  // phase 7, before COMPLETED is visible
             let keysNote = restoreKeys ? " The backup holds no API keys (API keys are not yet part of snapshots); keys were left as they are." : ""
             update(id) { j in

@@ -38,8 +38,8 @@ final class EngineShard: @unchecked Sendable {
     }
 
     func insertSession(_ session: Session) {
-        precondition(slotOfSession[session.id] == nil, "session inserted twice")
-        slotOfSession[session.id] = sessionSlots.count
+        let previous = slotOfSession.updateValue(sessionSlots.count, forKey: session.id)
+        precondition(previous == nil, "session inserted twice")
         sessionSlots.append(session)
         addExpiry(.session(session.id), at: session.expiresAt)
     }
@@ -67,8 +67,7 @@ final class EngineShard: @unchecked Sendable {
     // MARK: token index
 
     func setToken(_ hash: String, _ entry: TokenEntry) {
-        if case .tombstone = tokens[hash] { tombstoneCount -= 1 }
-        tokens[hash] = entry
+        if case .tombstone = tokens.updateValue(entry, forKey: hash) { tombstoneCount -= 1 }
         if case .tombstone(let t) = entry {
             tombstoneCount += 1
             addExpiry(.tombstone(hash), at: t.expiresAt)

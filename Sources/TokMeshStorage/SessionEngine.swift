@@ -466,13 +466,33 @@ public final class SessionEngine: Sendable {
     /// The shard count (a replacement engine for `replaceContents` needs the same).
     public var shardCount: Int { shards.count }
 
-    /// Loads a snapshot's contents into an empty engine (recovery base).
+    /// Loads a snapshot's contents into an empty engine (recovery base, or a restore's state
+    /// aside). Holds every shard lock for the whole load and sizes the maps first.
     public func load(sessions: [Session], tombstones: [Tombstone], now: Int64) {
+        var sessionsPer = [Int](repeating: 0, count: shards.count), tokensPer = sessionsPer, usersPer = sessionsPer
         for s in sessions where !s.isExpired(now: now) {
-            _ = try? withShards(shardsOf(s)) { () throws(TokMeshError) in insertLocked(s) }
+            sessionsPer[shardIndex(s.id)] += 1
+            tokensPer[shardIndex(s.tokenHash)] += 1
+            usersPer[shardIndex(s.userID)] += 1
+        }
+        for t in tombstones where t.expiresAt > now { tokensPer[shardIndex(t.tokenHash)] += 1 }
+        for shard in shards { shard.lock.lock() }
+        defer { for shard in shards.reversed() { shard.lock.unlock() } }
+        for (i, shard) in shards.enumerated() {
+            shard.slotOfSession.reserveCapacity(shard.slotOfSession.count + sessionsPer[i])
+            shard.sessionSlots.reserveCapacity(shard.sessionSlots.count + sessionsPer[i])
+            shard.tokens.reserveCapacity(shard.tokens.count + tokensPer[i])
+            shard.users.reserveCapacity(shard.users.count + usersPer[i])
+        }
+        // A file may repeat an ID or a token (an unencrypted backup is only checksummed): the
+        // first one wins, so a crafted file cannot break the indexes.
+        for s in sessions where !s.isExpired(now: now) {
+            guard shards[shardIndex(s.id)].slotOfSession[s.id] == nil, shards[shardIndex(s.tokenHash)].tokens[s.tokenHash] == nil else { continue }
+            insertLocked(s)
         }
         for t in tombstones where t.expiresAt > now {
-            withShard(shardIndex(t.tokenHash)) { $0.setToken(t.tokenHash, .tombstone(t)) }
+            let shard = shards[shardIndex(t.tokenHash)]
+            if shard.tokens[t.tokenHash] == nil { shard.setToken(t.tokenHash, .tombstone(t)) }
         }
     }
 

@@ -158,6 +158,58 @@ public enum SnapshotFile {
         return out
     }
 
+    /// The whole file, read straight into one array.
+    public static func readAll(path: String) throws(SnapshotError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("cannot open \(path)") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io("cannot stat \(path)") }
+        let size = Int(st.st_size)
+        var out = [UInt8](repeating: 0, count: size)
+        var done = 0
+        while done < size {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, size - done, off_t(done)) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw .io("short read of \(path)") }
+            done += n
+        }
+        return out
+    }
+
+    /// Reads the magic and header from the start of a file and its stored trailer, without
+    /// reading the body or verifying the checksum (listing; recovery and restore verify).
+    public static func peek(path: String) throws(SnapshotError) -> (header: SnapshotHeader, size: Int, trailer: [UInt8]) {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw .io("cannot open \(path)") }
+        defer { close(fd) }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw .io("cannot stat \(path)") }
+        let size = Int(st.st_size)
+        func read(_ count: Int, at offset: Int) -> [UInt8]? {
+            guard count >= 0, offset >= 0, offset + count <= size else { return nil }
+            var out = [UInt8](repeating: 0, count: count)
+            var done = 0
+            while done < count {
+                let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { return nil }
+                done += n
+            }
+            return out
+        }
+        guard size >= magic.count + 4 + 32, let lead = read(magic.count + 4, at: 0), Array(lead.prefix(magic.count)) == magic else {
+            throw .unusable("not a TokMesh backup (magic)")
+        }
+        var r = ByteReader(lead.dropFirst(magic.count))
+        guard let length = r.read(UInt32.self), Int(length) <= headerBytesMax, magic.count + 4 + Int(length) + 32 <= size,
+              let raw = read(Int(length), at: magic.count + 4), let json = try? JSONParser.parse(raw),
+              let header = SnapshotHeader(json: json), let trailer = read(32, at: size - 32) else {
+            throw .unusable("unreadable header")
+        }
+        return (header, size, trailer)
+    }
+
     /// Reads only the header (no key needed), after checking magic and trailer.
     public static func readHeader(_ bytes: [UInt8]) throws(SnapshotError) -> SnapshotHeader {
         try verifiedParts(bytes).header

@@ -46,13 +46,13 @@ public final class SnapshotStore: Sendable {
         }
     }
 
+    /// The listing entry of a file, from its header and stored trailer (not verified here).
     private func info(_ name: String) -> SnapshotInfo? {
-        guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { return nil }
-        let bytes = [UInt8](data)
-        guard let header = try? SnapshotFile.readHeader(bytes) else { return nil }
-        return SnapshotInfo(snapshotID: header.snapshotID, trigger: header.trigger, description: header.description,
-                            createdAt: header.createdAt, sizeBytes: bytes.count, sessionCount: header.sessionCount,
-                            encrypted: header.cipher != .none, checksum: "sha256:" + Identifiers.hex(bytes.suffix(32)),
+        guard let (header, size, trailer) = try? SnapshotFile.peek(path: directory + "/" + name) else { return nil }
+        // The file name is the ID (a backup copied in as `<id>.snap` is listed under that name).
+        return SnapshotInfo(snapshotID: String(name.dropLast(5)), trigger: header.trigger, description: header.description,
+                            createdAt: header.createdAt, sizeBytes: size, sessionCount: header.sessionCount,
+                            encrypted: header.cipher != .none, checksum: "sha256:" + Identifiers.hex(trailer),
                             walPosition: header.walPosition)
     }
 
@@ -68,14 +68,12 @@ public final class SnapshotStore: Sendable {
     /// The newest snapshot that fully verifies; `onFailure` hears about each one skipped
     /// (files whose header or checksum fails first, then any whose body fails).
     public func newestValid(onFailure: (String, SnapshotError) -> Void) -> SnapshotContents? {
-        for name in fileNames where info(name) == nil {
-            let bytes = [UInt8](FileManager.default.contents(atPath: directory + "/" + name) ?? Data())
-            do { _ = try SnapshotFile.readHeader(bytes) } catch { onFailure(String(name.dropLast(5)), error) }
+        for name in fileNames {
+            do { _ = try SnapshotFile.peek(path: directory + "/" + name) } catch { onFailure(String(name.dropLast(5)), error) }
         }
         for candidate in list() {
-            guard let data = FileManager.default.contents(atPath: "\(directory)/\(candidate.snapshotID).snap") else { continue }
             do {
-                return try SnapshotFile.decode([UInt8](data), masterKey: masterKey)
+                return try contents(of: candidate.snapshotID)
             } catch {
                 onFailure(candidate.snapshotID, error)
             }
@@ -179,8 +177,8 @@ public final class SnapshotStore: Sendable {
 
     /// Verifies and decodes the snapshot named `id` (a RESET record's target).
     public func contents(of id: String) throws(SnapshotError) -> SnapshotContents {
-        guard let path = path(of: id), let data = FileManager.default.contents(atPath: path) else { throw .io("snapshot \(id) is missing") }
-        return try SnapshotFile.decode([UInt8](data), masterKey: masterKey)
+        guard let path = path(of: id) else { throw .io("snapshot \(id) is missing") }
+        return try SnapshotFile.decode(try SnapshotFile.readAll(path: path), masterKey: masterKey)
     }
 
     /// Decodes a backup file's bytes with this node's key.
