@@ -122,6 +122,9 @@ final class APIResponder: HTTPResponder {
                 return .now(authFailure(error, context, keyID: credential.flatMap(Self.keyIDPart)))
             }
         }
+        if spec.longRunning {
+            return offload(eventLoop, context, pool: node.maintenancePool) { () -> ResponderResult in self.finish(context, principal: principal, on: eventLoop) }
+        }
         if spec.offload {
             return offload(eventLoop, context) { () -> ResponderResult in self.finish(context, principal: principal, on: eventLoop) }
         }
@@ -157,12 +160,15 @@ final class APIResponder: HTTPResponder {
         .now(Envelope.error(error, requestID: requestID, now: now))
     }
 
-    /// Runs `work` on the blocking pool; a request that waited over 1 s for a slot gets 429.
-    private func offload(_ eventLoop: any EventLoop, _ call: PendingCall, _ work: @escaping @Sendable () -> ResponderResult) -> ResponderResult {
+    /// Runs `work` on the blocking pool (a request that waited over 1 s for a slot gets 429), or
+    /// on the maintenance pool (snapshots, restore checks: no queue limit).
+    private func offload(_ eventLoop: any EventLoop, _ call: PendingCall, pool: NIOThreadPool? = nil,
+                         _ work: @escaping @Sendable () -> ResponderResult) -> ResponderResult {
         let submitted = monotonicNanos()
         let requestID = call.requestID
-        return .later(node.blockingPool.runIfActive(eventLoop: eventLoop) { () -> ResponderResult in
-            if monotonicNanos() - submitted > APIResponder.blockingQueueWaitNanosMax {
+        let limited = pool == nil
+        return .later((pool ?? node.blockingPool).runIfActive(eventLoop: eventLoop) { () -> ResponderResult in
+            if limited && monotonicNanos() - submitted > APIResponder.blockingQueueWaitNanosMax {
                 return .now(Envelope.error(TokMeshError(.sysRateLimited, "authentication queue is full", headers: [("Retry-After", "1")]),
                                            requestID: requestID, now: self.now))
             }

@@ -19,7 +19,7 @@ enum BackupRoutes {
         }
         return [
             ("POST", "/admin/v1/backups/snapshots", RouteSpec(
-                access: .minimum(.admin), bodyFields: ["description"], offload: true,
+                access: .minimum(.admin), bodyFields: ["description"], longRunning: true,
                 audit: AuditSpec(action: { _ in "SNAPSHOT_CREATED" }, resource: { _ in "snapshots" })
             ) { (call: RouteCall) throws(TokMeshError) -> RouteResult in
                 let description = try call.body.string("description") ?? ""
@@ -34,7 +34,7 @@ enum BackupRoutes {
             ("GET", "/admin/v1/backups/snapshots/{snapshot_id}/file", download),
             ("HEAD", "/admin/v1/backups/snapshots/{snapshot_id}/file", download),
             ("POST", "/admin/v1/backups/restores", RouteSpec(
-                access: .minimum(.admin), offload: true,
+                access: .minimum(.admin), longRunning: true,
                 audit: AuditSpec(action: { _ in "RESTORE_STARTED" }, resource: { _ in "restores" }), rawBody: true
             ) { (call: RouteCall) throws(TokMeshError) -> RouteResult in
                 try startRestore(node, call)

@@ -30,6 +30,9 @@ final class NodeContext: Sendable {
     let stats: ConnectionStats
     /// Argon2 and other blocking work: max(1, cores/2) threads (spec/03 §2.1).
     let blockingPool: NIOThreadPool
+    /// Snapshots and backup checks (two threads, so a second snapshot request meets the first
+    /// and gets 409 instead of queueing behind it).
+    let maintenancePool: NIOThreadPool
     let startedAt: Int64
     /// True once every listener is up; the readiness gate of spec/04 §2 (stays true while stopping).
     let started = Atomic<Bool>(false)
@@ -42,7 +45,7 @@ final class NodeContext: Sendable {
 
     init(config: ServerConfig, nodeID: String, clock: any TokMeshCore.Clock, logger: Logger, sessions: SessionService,
          keys: KeyAdminService, authenticator: Authenticator, audit: AuditLog, journal: LateJournal, snapshots: SnapshotStore, stats: ConnectionStats,
-         blockingPool: NIOThreadPool, shutdownRequest: @escaping @Sendable (Int64) -> Void) {
+         blockingPool: NIOThreadPool, maintenancePool: NIOThreadPool, shutdownRequest: @escaping @Sendable (Int64) -> Void) {
         self.config = config
         self.nodeID = nodeID
         self.clock = clock
@@ -55,6 +58,7 @@ final class NodeContext: Sendable {
         self.snapshots = snapshots
         self.stats = stats
         self.blockingPool = blockingPool
+        self.maintenancePool = maintenancePool
         self.startedAt = clock.nowMillis()
         self.shutdownRequest = shutdownRequest
     }

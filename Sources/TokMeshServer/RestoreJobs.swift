@@ -90,7 +90,8 @@ final class RestoreJobs: Sendable {
     /// Starts the job's phases on their own thread (a restore of a large file must not hold a
     /// blocking-pool thread that Argon2 verifications need).
     func start(_ job: RestoreJob, bytes: [UInt8], restoreKeys: Bool, requestedBy: String, node: NodeContext) {
-        let thread = Thread { [self] in run(job, bytes: bytes, restoreKeys: restoreKeys, requestedBy: requestedBy, node: node) }
+        let file = Mutex<[UInt8]?>(bytes)  // taken by the decode phase, so it is freed before the swap
+        let thread = Thread { [self] in run(job, file: file, restoreKeys: restoreKeys, requestedBy: requestedBy, node: node) }
         thread.name = "tokmesh-restore"
         thread.start()
     }
@@ -100,7 +101,7 @@ final class RestoreJobs: Sendable {
         var message: String
     }
 
-    private func run(_ job: RestoreJob, bytes: [UInt8], restoreKeys: Bool, requestedBy: String, node: NodeContext) {
+    private func run(_ job: RestoreJob, file: borrowing Mutex<[UInt8]?>, restoreKeys: Bool, requestedBy: String, node: NodeContext) {
         let id = job.jobID
         let source = job.snapshotID.isEmpty ? "an uploaded file" : job.snapshotID
         func phase(_ progress: Int, _ message: String) {
@@ -120,37 +121,9 @@ final class RestoreJobs: Sendable {
                                           description: "before restoring \(source)", now: node.clock.nowMillis())
             }
             phase(30, "Decrypting and parsing backup...")
-            let contents: SnapshotContents
-            do {
-                contents = try node.snapshots.decode(bytes)
-            } catch {
-                throw Failure(code: .adminBackupUnusable, message: "the backup cannot be read: \(error)")
-            }
-            phase(50, "Writing restore snapshot...")
-            let position = writer.lastAssignedIndex
-            let restored = try takeSnapshotWaiting(node) { () throws(SnapshotStore.CreateError) -> SnapshotInfo in
-                try node.snapshots.create(contents: contents, position: position, trigger: "restore",
-                                          description: "restored from \(source)", now: node.clock.nowMillis())
-            }
-            phase(70, "Loading restored state...")
-            let engine = node.sessions.engine
-            let aside = SessionEngine(shardCount: engine.shardCount)
-            let now = node.clock.nowMillis()
-            aside.load(sessions: contents.sessions, tombstones: contents.tombstones, now: now)
-            let count = aside.stats(now: now).totalSessions
-            phase(90, "Switching to the restored state...")
-            let index: UInt64?
-            do {
-                index = try engine.replaceContents(with: aside, logging: .reset(time: now, snapshotID: restored.snapshotID)) { index throws(TokMeshError) in
-                    guard let index else { return }
-                    do { try writer.waitAcknowledged(index, durable: true) } catch {
-                        throw TokMeshError(.sysStorage, "the RESET record could not be made durable")
-                    }
-                }
-            } catch {
-                throw Failure(code: .sysBackup, message: error.message)
-            }
-            if let index { noteReset(index: index, snapshotID: restored.snapshotID) }
+            let (restoredID, index, count) = try swapIn(file: file, source: source, writer: writer, node: node, phase: phase)
+            if let index { noteReset(index: index, snapshotID: restoredID) }
+            MemoryTrim.release()  // the old state and the parsed file are gone now
             maintenance.store(false, ordering: .sequentiallyConsistent)  // phase 7, before COMPLETED is visible
             let keysNote = restoreKeys ? " The backup holds no API keys (API keys are not yet part of snapshots); keys were left as they are." : ""
             update(id) { j in
@@ -162,11 +135,11 @@ final class RestoreJobs: Sendable {
             }
             node.audit.record(AuditRecord(operatorID: requestedBy, action: "RESTORE_COMPLETED", resource: "restores", success: true,
                                           ipAddress: "local", tcpRemoteIP: "local", userAgent: "", requestID: "",
-                                          details: ["job_id": .string(id), "restore_snapshot_id": .string(restored.snapshotID),
+                                          details: ["job_id": .string(id), "restore_snapshot_id": .string(restoredID),
                                                     "restored_sessions": .int(Int64(count)),
                                                     "note": "sessions revoked after the backup was taken are valid again"]))
             node.logger.log(.info, "tokmesh.storage", "restore completed", [
-                "event": "restore_completed", "job_id": .string(id), "restore_snapshot_id": .string(restored.snapshotID),
+                "event": "restore_completed", "job_id": .string(id), "restore_snapshot_id": .string(restoredID),
                 "restored_sessions": .int(Int64(count)),
             ])
         } catch {
@@ -184,6 +157,45 @@ final class RestoreJobs: Sendable {
             node.logger.log(.error, "tokmesh.storage", "restore failed", [
                 "event": "restore_failed", "job_id": .string(id), "code": .string(failure.code.rawValue), "error": .string(failure.message),
             ])
+        }
+    }
+
+    /// Phases 3-5: parse the file aside, write it as the `restore` snapshot, append the RESET
+    /// and swap. Everything large lives in this frame only, so it is freed when it returns.
+    private func swapIn(file: borrowing Mutex<[UInt8]?>, source: String, writer: LogWriter, node: NodeContext,
+                        phase: (Int, String) -> Void) throws -> (String, UInt64?, Int) {
+        let contents: SnapshotContents
+        do {
+            contents = try node.snapshots.decode(file.withLock { f -> [UInt8] in
+                defer { f = nil }
+                return f ?? []
+            })
+        } catch {
+            throw Failure(code: .adminBackupUnusable, message: "the backup cannot be read: \(error)")
+        }
+        phase(50, "Writing restore snapshot...")
+        let position = writer.lastAssignedIndex
+        let restored = try takeSnapshotWaiting(node) { () throws(SnapshotStore.CreateError) -> SnapshotInfo in
+            try node.snapshots.create(contents: contents, position: position, trigger: "restore",
+                                      description: "restored from \(source)", now: node.clock.nowMillis())
+        }
+        phase(70, "Loading restored state...")
+        let engine = node.sessions.engine
+        let aside = SessionEngine(shardCount: engine.shardCount)
+        let now = node.clock.nowMillis()
+        aside.load(sessions: contents.sessions, tombstones: contents.tombstones, now: now)
+        let count = aside.stats(now: now).totalSessions
+        phase(90, "Switching to the restored state...")
+        do {
+            let index = try engine.replaceContents(with: aside, logging: .reset(time: now, snapshotID: restored.snapshotID)) { index throws(TokMeshError) in
+                guard let index else { return }
+                do { try writer.waitAcknowledged(index, durable: true) } catch {
+                    throw TokMeshError(.sysStorage, "the RESET record could not be made durable")
+                }
+            }
+            return (restored.snapshotID, index, count)
+        } catch {
+            throw Failure(code: .sysBackup, message: error.message)
         }
     }
 

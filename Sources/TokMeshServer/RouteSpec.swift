@@ -88,6 +88,9 @@ final class RouteSpec: Sendable {
     let bodyFields: Set<String>?
     /// Runs on the blocking pool (Argon2 hashing).
     let offload: Bool
+    /// Runs on the maintenance pool: seconds of work (snapshots, reading a backup) that must not
+    /// hold the Argon2 threads.
+    let longRunning: Bool
     let audit: AuditSpec?
     /// With `security.anti_replay.required`, this POST needs X-Timestamp/X-Nonce (not validate).
     let replayMandatory: Bool
@@ -98,13 +101,14 @@ final class RouteSpec: Sendable {
     let handler: RouteHandler
 
     init(access: Access, queryParameters: Set<String> = [], bodyFields: Set<String>? = nil, offload: Bool = false,
-         audit: AuditSpec? = nil, replayMandatory: Bool = true, servedWhenNotReady: Bool = false, rawBody: Bool = false,
+         longRunning: Bool = false, audit: AuditSpec? = nil, replayMandatory: Bool = true, servedWhenNotReady: Bool = false, rawBody: Bool = false,
          handler: @escaping RouteHandler) {
         self.rawBody = rawBody
         self.access = access
         self.queryParameters = queryParameters
         self.bodyFields = bodyFields
         self.offload = offload
+        self.longRunning = longRunning
         self.audit = audit
         self.replayMandatory = replayMandatory
         self.servedWhenNotReady = servedWhenNotReady

@@ -42,6 +42,7 @@ enum SnapshotScheduler {
                                                                             "code": .string(ErrorCode.sysBackup.rawValue)])
             throw TokMeshError(.adminFailed, "the snapshot could not be written")
         }
+        MemoryTrim.release()
         node.lastSnapshot.withLock { $0 = (now, walBytes(node)) }
         let deleted = node.snapshots.applyRetention(count: node.config.snapshotRetentionCount, days: node.config.snapshotRetentionDays,
                                                     now: now, protected: node.restores.protectedSnapshots)

@@ -93,11 +93,14 @@ public enum TokMeshNode {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: cores)
         let pool = NIOThreadPool(numberOfThreads: max(1, cores / 2))
         pool.start()
+        let maintenance = NIOThreadPool(numberOfThreads: 2)
+        maintenance.start()
 
         let stop = StopSignal()
         let node = NodeContext(config: config, nodeID: nodeID, clock: clock, logger: logger, sessions: sessions, keys: keys,
                                authenticator: authenticator, audit: audit, journal: journal, snapshots: snapshots,
                                stats: ConnectionStats(maxConnections: config.maxConnections), blockingPool: pool,
+                               maintenancePool: maintenance,
                                shutdownRequest: { grace in stop.fire(graceMillis: grace, trigger: "local_socket") })
         let responder = APIResponder(node: node, router: APIRoutes.router(node))
         let idle = TimeAmount.milliseconds(config.idleTimeoutMillis)
@@ -132,6 +135,7 @@ public enum TokMeshNode {
             for s in servers { await s.close() }
             try? await group.shutdownGracefully()
             try? await pool.shutdownGracefully()
+            try? await maintenance.shutdownGracefully()
             if config.localEnabled { unlink(config.socketPath) }
             printError("tokmesh-server: [\(failure.code.rawValue)] \(failure.message)")
             return 1
@@ -139,10 +143,12 @@ public enum TokMeshNode {
             for s in servers { await s.close() }
             try? await group.shutdownGracefully()
             try? await pool.shutdownGracefully()
+            try? await maintenance.shutdownGracefully()
             if config.localEnabled { unlink(config.socketPath) }
             throw error
         }
         journal.attach(wal)
+        MemoryTrim.release()  // the snapshot file and its decoded copy are gone
         let writer = wal.writer
 
         // Expiry GC (spec/01 §5.10) and daily audit retention, on one event loop.
@@ -158,7 +164,7 @@ public enum TokMeshNode {
 
         // Scheduled snapshots (spec/02 §5.3): every interval, or sooner once the WAL grew by the threshold.
         let snapshotCheck = gcLoop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { _ in
-            _ = pool.runIfActive(eventLoop: gcLoop) {
+            _ = maintenance.runIfActive(eventLoop: gcLoop) {
                 SnapshotScheduler.tick(node, now: clock.nowMillis())
             }
         }
@@ -181,6 +187,7 @@ public enum TokMeshNode {
         writer.close()
         try? await group.shutdownGracefully()
         try? await pool.shutdownGracefully()
+        try? await maintenance.shutdownGracefully()
         audit.stop()
         if config.localEnabled { unlink(config.socketPath) }
         logger.log(.info, "tokmesh.server", "stopped", ["event": "shutdown_complete"])
