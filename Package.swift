@@ -37,6 +37,7 @@ let package = Package(
             name: "TokMeshService",
             dependencies: ["TokMeshCore", "TokMeshStorage", "TokMeshAuth"]
         ),
+        .target(name: "TokMeshProto"),
         .target(
             name: "TokMeshHTTP",
             dependencies: [
@@ -60,6 +61,7 @@ let package = Package(
         .testTarget(name: "TokMeshCoreTests", dependencies: ["TokMeshCore"]),
         .testTarget(name: "TokMeshStorageTests", dependencies: ["TokMeshStorage"]),
         .testTarget(name: "TokMeshAuthTests", dependencies: ["TokMeshAuth"]),
+        .testTarget(name: "TokMeshProtoTests", dependencies: ["TokMeshProto"]),
         .testTarget(name: "TokMeshServiceTests", dependencies: ["TokMeshService", "TokMeshServer"]),
     ],
     swiftLanguageModes: [.v6]

@@ -281,8 +281,11 @@ public struct ConfigLoader {
         case .bool:
             let lower = scalar == nil ? t.lowercased() : t
             switch lower {
-            case "true", "1" where scalar == nil: values[def.name] = .bool(true)
-            case "false", "0" where scalar == nil: values[def.name] = .bool(false)
+            // "1" and "0" only from env and flags; YAML wants true/false.
+            case "true",
+                 "1" where scalar == nil: values[def.name] = .bool(true)
+            case "false",
+                 "0" where scalar == nil: values[def.name] = .bool(false)
             default: return fail(.cfgFormat, "\"\(t)\" is not a boolean; use true or false")
             }
             if quoted { return fail(.cfgFormat, "\"\(t)\" is a string, not a boolean") }
