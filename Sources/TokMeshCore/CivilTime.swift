@@ -42,6 +42,23 @@ public struct CivilTime: Sendable, Equatable {
     /// `YYYY-MM-DD`.
     public var dateString: String { "\(CivilTime.pad(year, 4))-\(CivilTime.pad(month, 2))-\(CivilTime.pad(day, 2))" }
 
+    /// `YYYYMMDD-HHMMSS`, the stamp in snapshot and job IDs.
+    public var compactStamp: String {
+        "\(CivilTime.pad(year, 4))\(CivilTime.pad(month, 2))\(CivilTime.pad(day, 2))-\(CivilTime.pad(hour, 2))\(CivilTime.pad(minute, 2))\(CivilTime.pad(second, 2))"
+    }
+
+    /// `<prefix>-YYYYMMDD-HHMMSS` (UTC), with `-2`, `-3`… when that second is taken (spec/01 §1:
+    /// snapshot and restore job IDs).
+    public static func stampedID(_ prefix: String, unixMillis: Int64, isTaken: (String) -> Bool) -> String {
+        let base = "\(prefix)-\(CivilTime(unixMillis: unixMillis).compactStamp)"
+        var id = base, n = 2
+        while isTaken(id) {
+            id = "\(base)-\(n)"
+            n += 1
+        }
+        return id
+    }
+
     /// `YYYY-MM-DDTHH:MM:SS.mmmZ`.
     public var rfc3339: String {
         "\(dateString)T\(CivilTime.pad(hour, 2)):\(CivilTime.pad(minute, 2)):\(CivilTime.pad(second, 2)).\(CivilTime.pad(millisecond, 3))Z"

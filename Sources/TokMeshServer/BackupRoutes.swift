@@ -56,21 +56,12 @@ enum BackupRoutes {
     static func downloadFile(_ node: NodeContext, _ call: RouteCall) throws(TokMeshError) -> RouteResult {
         let id = call.parameter("snapshot_id")
         guard let path = node.snapshots.path(of: id) else { throw notFound(id) }
-        let handle: NIOFileHandle
-        do { handle = try NIOFileHandle(_deprecatedPath: path) } catch { throw notFound(id) }
-        var size = 0
-        var trailer = [UInt8](repeating: 0, count: 32)
-        let readOK = (try? handle.withUnsafeFileDescriptor { fd -> Bool in
-            var st = stat()
-            guard fstat(fd, &st) == 0 else { return false }
-            size = Int(st.st_size)
-            guard size >= 32 else { return false }
-            return trailer.withUnsafeMutableBytes { pread(fd, $0.baseAddress, 32, off_t(size - 32)) } == 32
-        }) ?? false
-        guard readOK else {
-            try? handle.close()
+        // Snapshot files never change once renamed into place, so size and trailer stay valid.
+        guard let (_, size, trailer) = try? SnapshotFile.peek(path: path) else {
             throw TokMeshError(.adminFailed, "the snapshot file cannot be read")
         }
+        let handle: NIOFileHandle
+        do { handle = try NIOFileHandle(_deprecatedPath: path) } catch { throw notFound(id) }
         let etag = "\"\(Identifiers.hex(trailer))\""
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: "application/octet-stream")

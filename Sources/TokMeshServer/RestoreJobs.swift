@@ -60,14 +60,8 @@ final class RestoreJobs: Sendable {
     func begin(snapshotID: String, now: Int64) -> RestoreJob? {
         state.withLock { s -> RestoreJob? in
             guard s.active == nil else { return nil }
-            let t = CivilTime(unixMillis: now)
-            func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-            let base = "restore-\(t.year)\(pad(t.month))\(pad(t.day))-\(pad(t.hour))\(pad(t.minute))\(pad(t.second))"
-            var id = base, n = 2
-            while s.jobs.contains(where: { $0.jobID == id }) {
-                id = "\(base)-\(n)"
-                n += 1
-            }
+            let jobs = s.jobs
+            let id = CivilTime.stampedID("restore", unixMillis: now) { candidate in jobs.contains { $0.jobID == candidate } }
             let job = RestoreJob(jobID: id, snapshotID: snapshotID, startedAt: now)
             s.jobs.append(job)
             if s.jobs.count > RestoreJobs.jobsKept { s.jobs.removeFirst(s.jobs.count - RestoreJobs.jobsKept) }

@@ -158,56 +158,52 @@ public enum SnapshotFile {
         return out
     }
 
-    /// The whole file, read straight into one array.
-    public static func readAll(path: String) throws(SnapshotError) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw .io("cannot open \(path)") }
-        defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .io("cannot stat \(path)") }
-        let size = Int(st.st_size)
-        var out = [UInt8](repeating: 0, count: size)
+    /// Reads `count` bytes at `offset` of `fd`, or nil on a short read or an error.
+    private static func readAt(_ fd: Int32, _ count: Int, at offset: Int) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: count)
         var done = 0
-        while done < size {
-            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, size - done, off_t(done)) }
+        while done < count {
+            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw .io("short read of \(path)") }
+            guard n > 0 else { return nil }
             done += n
         }
         return out
     }
 
-    /// Reads the magic and header from the start of a file and its stored trailer, without
-    /// reading the body or verifying the checksum (listing; recovery and restore verify).
-    public static func peek(path: String) throws(SnapshotError) -> (header: SnapshotHeader, size: Int, trailer: [UInt8]) {
+    /// Opens `path` and runs `body` with its descriptor and size.
+    private static func withFile<T>(_ path: String, _ body: (Int32, Int) throws(SnapshotError) -> T) throws(SnapshotError) -> T {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .io("cannot open \(path)") }
         defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw .io("cannot stat \(path)") }
-        let size = Int(st.st_size)
-        func read(_ count: Int, at offset: Int) -> [UInt8]? {
-            guard count >= 0, offset >= 0, offset + count <= size else { return nil }
-            var out = [UInt8](repeating: 0, count: count)
-            var done = 0
-            while done < count {
-                let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { return nil }
-                done += n
+        return try body(fd, Int(st.st_size))
+    }
+
+    /// The whole file, read straight into one array.
+    public static func readAll(path: String) throws(SnapshotError) -> [UInt8] {
+        try withFile(path) { (fd, size) throws(SnapshotError) -> [UInt8] in
+            guard let bytes = readAt(fd, size, at: 0) else { throw .io("short read of \(path)") }
+            return bytes
+        }
+    }
+
+    /// Reads the magic and header from the start of a file and its stored trailer, without
+    /// reading the body or verifying the checksum (listing; recovery and restore verify).
+    public static func peek(path: String) throws(SnapshotError) -> (header: SnapshotHeader, size: Int, trailer: [UInt8]) {
+        try withFile(path) { (fd, size) throws(SnapshotError) -> (SnapshotHeader, Int, [UInt8]) in
+            guard size >= magic.count + 4 + 32, let lead = readAt(fd, magic.count + 4, at: 0), Array(lead.prefix(magic.count)) == magic else {
+                throw .unusable("not a TokMesh backup (magic)")
             }
-            return out
+            var r = ByteReader(lead.dropFirst(magic.count))
+            guard let length = r.read(UInt32.self), Int(length) <= headerBytesMax, magic.count + 4 + Int(length) + 32 <= size,
+                  let raw = readAt(fd, Int(length), at: magic.count + 4), let json = try? JSONParser.parse(raw),
+                  let header = SnapshotHeader(json: json), let trailer = readAt(fd, 32, at: size - 32) else {
+                throw .unusable("unreadable header")
+            }
+            return (header, size, trailer)
         }
-        guard size >= magic.count + 4 + 32, let lead = read(magic.count + 4, at: 0), Array(lead.prefix(magic.count)) == magic else {
-            throw .unusable("not a TokMesh backup (magic)")
-        }
-        var r = ByteReader(lead.dropFirst(magic.count))
-        guard let length = r.read(UInt32.self), Int(length) <= headerBytesMax, magic.count + 4 + Int(length) + 32 <= size,
-              let raw = read(Int(length), at: magic.count + 4), let json = try? JSONParser.parse(raw),
-              let header = SnapshotHeader(json: json), let trailer = read(32, at: size - 32) else {
-            throw .unusable("unreadable header")
-        }
-        return (header, size, trailer)
     }
 
     /// Reads only the header (no key needed), after checking magic and trailer.

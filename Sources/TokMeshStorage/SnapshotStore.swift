@@ -83,14 +83,8 @@ public final class SnapshotStore: Sendable {
 
     /// `snap-YYYYMMDD-HHMMSS` (UTC), `-2`, `-3`… when that second is taken.
     func newID(now: Int64) -> String {
-        let t = CivilTime(unixMillis: now)
-        func pad(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
-        let base = "snap-\(t.year)\(pad(t.month))\(pad(t.day))-\(pad(t.hour))\(pad(t.minute))\(pad(t.second))"
         let taken = Set(fileNames.map { String($0.dropLast(5)) })
-        if !taken.contains(base) { return base }
-        var n = 2
-        while taken.contains("\(base)-\(n)") { n += 1 }
-        return "\(base)-\(n)"
+        return CivilTime.stampedID("snap", unixMillis: now, isTaken: taken.contains)
     }
 
     public enum CreateError: Error, Sendable, Equatable {
