@@ -18,15 +18,6 @@ import time
 from tmlib import client_token, err, ok, uid, wait_until
 
 
-def _keys(node):
-    admin = node.emergency_key()
-    issuer = node.create_key(admin, "issuer", rate_limit=1_000_000)
-    validator = node.create_key(admin, "validator", rate_limit=1_000_000)
-    node.warm(issuer)
-    node.warm(validator)
-    return admin, issuer, validator
-
-
 def _curl(node, key, path, *args, out=None):
     cmd = ["curl", "-sS", "-H", f"Authorization: Bearer {key.cred}", "-D", "-"]
     if out is not None:
@@ -60,7 +51,7 @@ def _wait_job(node, admin, job_id, timeout=120):
 
 def test_download_with_range_resume_head_and_416(make_node, tmp_path):
     node = make_node(name="download")
-    admin, issuer, _ = _keys(node)
+    admin, issuer, _ = node.fresh_keys()
     for _ in range(50):
         node.create_session(issuer, data={"pad": "p" * 500})
     snap = ok(node.req("POST", "/admin/v1/backups/snapshots", {"description": "for download"}, key=admin), 201)
@@ -106,7 +97,7 @@ def test_download_with_range_resume_head_and_416(make_node, tmp_path):
 
 def test_restore_by_id_and_by_upload(make_node, tmp_path):
     node = make_node(name="restore")
-    admin, issuer, validator = _keys(node)
+    admin, issuer, validator = node.fresh_keys()
     kept = [node.create_session(issuer, user_id=uid("kept")) for _ in range(40)]
     snap = ok(node.req("POST", "/admin/v1/backups/snapshots", {}, key=admin), 201)
     revoked = kept[:10]
@@ -145,7 +136,7 @@ def test_restore_by_id_and_by_upload(make_node, tmp_path):
     # A restart shows the restored state (the RESET record and the restore snapshot).
     node.stop()
     node.start()
-    admin, issuer, validator = _keys(node)
+    admin, issuer, validator = node.fresh_keys()
     for s in kept:
         ok(node.req("POST", "/tokens/validate", {"token": s["token"]}, key=validator))
     for s in later + after_first:
@@ -154,7 +145,7 @@ def test_restore_by_id_and_by_upload(make_node, tmp_path):
 
 def test_a_reset_naming_a_missing_snapshot_stops_start_up(make_node):
     node = make_node(name="resetmissing")
-    admin, issuer, _ = _keys(node)
+    admin, issuer, _ = node.fresh_keys()
     node.create_session(issuer)
     snap = ok(node.req("POST", "/admin/v1/backups/snapshots", {}, key=admin), 201)
     job = ok(node.req("POST", "/admin/v1/backups/restores", {"snapshot_id": snap["snapshot_id"]}, key=admin), 202)
@@ -175,7 +166,7 @@ def test_a_reset_naming_a_missing_snapshot_stops_start_up(make_node):
 
 def test_restore_rejects_bad_requests(make_node, tmp_path):
     node = make_node(name="restorebad", args=["--server.http.max_upload_size=1MB"])
-    admin, issuer, _ = _keys(node)
+    admin, issuer, _ = node.fresh_keys()
     text = tmp_path / "x.txt"
     text.write_text("this is not a backup\n")
 
@@ -252,7 +243,7 @@ def _unencrypted_backup(count: int, known_tokens: list[str]) -> bytes:
 
 def test_maintenance_during_a_long_restore(make_node, tmp_path):
     node = make_node(name="restorelong")
-    admin, issuer, validator = _keys(node)
+    admin, issuer, validator = node.fresh_keys()
     before = node.create_session(issuer)
     # The file holds the validator's probe token, so it is valid before and after the restore.
     probe_token = client_token()

@@ -18,15 +18,6 @@ ROUNDS = 10
 WORKERS = 6
 
 
-def _keys(node):
-    admin = node.emergency_key()
-    issuer = node.create_key(admin, "issuer", rate_limit=1_000_000)
-    validator = node.create_key(admin, "validator", rate_limit=1_000_000)
-    node.warm(issuer)
-    node.warm(validator)
-    return admin, issuer, validator
-
-
 def _verify(node, validator, created: dict, revoked: set, in_doubt: set):
     def check(conn, item):
         sid, token = item
@@ -56,7 +47,7 @@ def _crash_rounds(node, rounds: int, rng: random.Random):
     lost_all, revived_all = [], []
     lock = threading.Lock()
     for round_no in range(rounds):
-        _, issuer, validator = _keys(node)
+        _, issuer, validator = node.fresh_keys()
         stop = threading.Event()
 
         def worker(wid):
@@ -99,7 +90,7 @@ def _crash_rounds(node, rounds: int, rng: random.Random):
         for t in threads:
             t.join(30)
         node.start()
-        _, _, validator = _keys(node)
+        _, _, validator = node.fresh_keys()
         lost, revived = _verify(node, validator, created, revoked, in_doubt)
         lost_all += [(round_no, sid) for sid, _, _ in lost]
         revived_all += [(round_no, sid) for sid, _, _ in revived]
@@ -140,14 +131,14 @@ def test_kill9_in_batch_mode_reports_a_loss_bounded_by_sync_interval(make_node):
 
 def test_graceful_restart_keeps_everything_in_batch_mode(make_node):
     node = make_node(name="restart")
-    _, issuer, validator = _keys(node)
+    _, issuer, validator = node.fresh_keys()
     sessions = [node.create_session(issuer, ttl_seconds=3600, data={"k": "v"}) for _ in range(50)]
     for s in sessions[:10]:
         ok(node.req("POST", f"/sessions/{s['session_id']}/revoke", {}, key=issuer))
     renewed = ok(node.req("POST", f"/sessions/{sessions[20]['session_id']}/renew", {"ttl_seconds": 7200}, key=issuer))
     node.stop()
     node.start()
-    _, issuer, validator = _keys(node)
+    _, issuer, validator = node.fresh_keys()
     for s in sessions[:10]:
         err(node.req("POST", "/tokens/validate", {"token": s["token"]}, key=validator), 401, "TM-TOKN-4012")
     for s in sessions[10:]:
@@ -159,7 +150,7 @@ def test_graceful_restart_keeps_everything_in_batch_mode(make_node):
 
 def test_data_directory_holds_no_plaintext(make_node):
     node = make_node(name="atrest")
-    _, issuer, _ = _keys(node)
+    _, issuer, _ = node.fresh_keys()
     marker = "PLAINTEXT-MARKER-" + uid()
     for _ in range(20):
         node.create_session(issuer, user_id=marker, data={"note": marker})
@@ -185,7 +176,7 @@ def _flip_middle_byte(path):
 
 def test_torn_tail_is_truncated_with_a_warning(make_node):
     node = make_node(name="torn")
-    _, issuer, _ = _keys(node)
+    _, issuer, _ = node.fresh_keys()
     sessions = [node.create_session(issuer, ttl_seconds=3600) for _ in range(20)]
     node.stop()
     newest = max((p for p in _wal_segments(node) if p.stat().st_size > 80), key=lambda p: p.name)
@@ -193,7 +184,7 @@ def test_torn_tail_is_truncated_with_a_warning(make_node):
     with open(newest, "r+b") as f:
         f.truncate(size - 5)  # tear the last frame
     node.start()
-    _, _, validator = _keys(node)
+    _, _, validator = node.fresh_keys()
     log = node.log_text()
     assert '"event":"wal_torn_tail"' in log and f'"segment":"{newest.name}"' in log, node.log_tail(10)
     valid = [node.req("POST", "/tokens/validate", {"token": s["token"]}, key=validator).status for s in sessions]
@@ -203,13 +194,13 @@ def test_torn_tail_is_truncated_with_a_warning(make_node):
 
 def test_corrupt_middle_recovers_the_prefix_with_an_error(make_node):
     node = make_node(name="corrupt", args=["--storage.wal.segment_size=1MB"])
-    _, issuer, _ = _keys(node)
+    _, issuer, _ = node.fresh_keys()
     first = [node.create_session(issuer, ttl_seconds=3600) for _ in range(30)]
     node.stop()
     segment = max((p for p in _wal_segments(node) if p.stat().st_size > 80), key=lambda p: p.name)
     _flip_middle_byte(segment)
     node.start()
-    _, issuer, validator = _keys(node)
+    _, issuer, validator = node.fresh_keys()
     log = node.log_text()
     assert '"level":"ERROR"' in log and '"event":"wal_corruption"' in log and segment.name in log, node.log_tail(10)
     statuses = [node.req("POST", "/tokens/validate", {"token": s["token"]}, key=validator).status for s in first]
@@ -221,7 +212,7 @@ def test_corrupt_middle_recovers_the_prefix_with_an_error(make_node):
 
 def test_wal_status(make_node):
     node = make_node(name="walstatus", args=["--storage.wal.sync_mode=sync"])
-    admin, issuer, _ = _keys(node)
+    admin, issuer, _ = node.fresh_keys()
     before = ok(node.req("GET", "/admin/v1/wal/status", key=admin))
     for _ in range(5):
         node.create_session(issuer)
@@ -236,7 +227,7 @@ def test_wal_status(make_node):
 
 def test_snapshot_then_restart_recovers_from_it_and_compacts(make_node):
     node = make_node(name="snap", args=["--storage.wal.segment_size=1MB"])
-    admin, issuer, validator = _keys(node)
+    admin, issuer, validator = node.fresh_keys()
     kept = [node.create_session(issuer, ttl_seconds=3600, data={"pad": "x" * 900}) for _ in range(300)]
     revoked = kept[:30]
     for s in revoked:
@@ -255,7 +246,7 @@ def test_snapshot_then_restart_recovers_from_it_and_compacts(make_node):
     assert not (node.data_dir / "wal" / "wal-00000001.log").exists()
     node.stop()
     node.start()
-    admin, issuer, validator = _keys(node)
+    admin, issuer, validator = node.fresh_keys()
     log = node.log_text()
     assert '"event":"snapshot_loaded"' in log and third["snapshot_id"] in log, node.log_tail(10)
     assert '"event":"wal_gap"' not in log
@@ -269,7 +260,7 @@ def test_snapshot_then_restart_recovers_from_it_and_compacts(make_node):
 
 def test_corrupt_newest_snapshot_falls_back_to_the_previous(make_node):
     node = make_node(name="snapfallback")
-    admin, issuer, _ = _keys(node)
+    admin, issuer, _ = node.fresh_keys()
     early = [node.create_session(issuer, ttl_seconds=3600) for _ in range(20)]
     older = ok(node.req("POST", "/admin/v1/backups/snapshots", {}, key=admin), 201)
     late = [node.create_session(issuer, ttl_seconds=3600) for _ in range(20)]
@@ -277,7 +268,7 @@ def test_corrupt_newest_snapshot_falls_back_to_the_previous(make_node):
     node.stop()
     _flip_middle_byte(node.data_dir / "snapshots" / f"{newest['snapshot_id']}.snap")
     node.start()
-    _, _, validator = _keys(node)
+    _, _, validator = node.fresh_keys()
     log = node.log_text()
     assert '"event":"snapshot_invalid"' in log and '"level":"ERROR"' in log, node.log_tail(10)
     loaded = [line for line in log.splitlines() if '"event":"snapshot_loaded"' in line]

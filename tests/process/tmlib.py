@@ -493,6 +493,17 @@ class Node:
         data = ok(r, 201)
         return Key(data["key_id"], data["key_secret"], data)
 
+    def fresh_keys(self) -> tuple[Key, Key, Key]:
+        """An emergency admin key, plus issuer and validator keys with the highest rate limit,
+        both already in the auth cache. API keys live in memory until the control plane exists,
+        so tests that restart a node call this again after each start."""
+        admin = self.emergency_key()
+        issuer = self.create_key(admin, "issuer", rate_limit=1_000_000)
+        validator = self.create_key(admin, "validator", rate_limit=1_000_000)
+        self.warm(issuer)
+        self.warm(validator)
+        return admin, issuer, validator
+
     def warm(self, key: Key) -> Resp:
         """One successful authentication, so the key sits in the validation cache."""
         role = key.role
