@@ -37,7 +37,7 @@ let package = Package(
             name: "TokMeshService",
             dependencies: ["TokMeshCore", "TokMeshStorage", "TokMeshAuth"]
         ),
-        .target(name: "TokMeshProto"),
+        .target(name: "TokMeshProto", dependencies: ["TokMeshCore"]),
         .target(
             name: "TokMeshHTTP",
             dependencies: [

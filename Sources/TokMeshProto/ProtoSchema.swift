@@ -86,10 +86,44 @@ public struct ProtoServiceSchema: Sendable, Hashable {
     public func path(_ method: ProtoMethodSchema) -> String { "/\(name)/\(method.name)" }
 }
 
+/// A proto3 enum: value names (with their prefix, as in the file) and numbers.
+public struct ProtoEnumSchema: Sendable, Hashable {
+    /// Fully qualified name without the leading dot.
+    public var name: String
+    public var values: [(name: String, number: Int32)]
+
+    public init(_ name: String, _ values: [(String, Int32)]) {
+        self.name = name
+        self.values = values.map { (name: $0.0, number: $0.1) }
+    }
+
+    public static func == (lhs: ProtoEnumSchema, rhs: ProtoEnumSchema) -> Bool {
+        lhs.name == rhs.name && lhs.values.elementsEqual(rhs.values) { $0.name == $1.name && $0.number == $1.number }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(name)
+        for v in values { hasher.combine(v.name); hasher.combine(v.number) }
+    }
+}
+
 /// One `.proto` file's schema.
 public struct ProtoFileSchema: Sendable, Hashable {
     public var path: String
     public var package: String
+    /// Imported files (paths under proto/), as `import` lines name them.
+    public var dependencies: [String]
     public var messages: [ProtoMessageSchema]
+    public var enums: [ProtoEnumSchema]
     public var services: [ProtoServiceSchema]
+
+    public init(path: String, package: String, dependencies: [String] = [], messages: [ProtoMessageSchema],
+                enums: [ProtoEnumSchema] = [], services: [ProtoServiceSchema]) {
+        self.path = path
+        self.package = package
+        self.dependencies = dependencies
+        self.messages = messages
+        self.enums = enums
+        self.services = services
+    }
 }
