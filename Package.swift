@@ -37,11 +37,16 @@ let package = Package(
             name: "TokMeshService",
             dependencies: ["TokMeshCore", "TokMeshStorage", "TokMeshAuth"]
         ),
+        .systemLibrary(
+            name: "CNghttp2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
         .target(name: "TokMeshProto", dependencies: ["TokMeshCore"]),
         .target(
             name: "TokMeshHTTP",
             dependencies: [
-                "TokMeshCore",
+                "TokMeshCore", "CNghttp2",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -1,6 +1,7 @@
-// HTTPServer: binds a listener (TCP or the local Unix socket) and installs NIO's HTTP/1.1
-// request decoder and our connection handler in front of the responder. Cleartext HTTP/2
-// (preface sniffing) joins in issue 4.
+// HTTPServer: binds a listener (TCP or the local Unix socket). TCP connections start with the
+// protocol sniffer, which installs either our HTTP/2 connection handler (prior knowledge) or
+// NIO's HTTP/1.1 request decoder and our HTTP/1.1 handler in front of the same responder; the
+// local socket speaks HTTP/1.1 only.
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -17,7 +18,8 @@ public final class HTTPServer: Sendable {
 
     public var localPort: Int? { channel.localAddress?.port }
 
-    static func childInitializer(responder: any HTTPResponder, stats: ConnectionStats, idleTimeout: TimeAmount, local: Bool) -> @Sendable (any Channel) -> EventLoopFuture<Void> {
+    static func childInitializer(responder: any HTTPResponder, stats: ConnectionStats, idleTimeout: TimeAmount, local: Bool,
+                                 h2Settings: H2Settings = H2Settings()) -> @Sendable (any Channel) -> EventLoopFuture<Void> {
         { channel in
             // `server.max_connections`: excess client connections are closed at accept.
             if !local && stats.openConnections.load(ordering: .relaxed) >= stats.maxConnections {
@@ -33,8 +35,23 @@ public final class HTTPServer: Sendable {
             }
             return channel.eventLoop.makeCompletedFuture {
                 let sync = channel.pipeline.syncOperations
-                try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
-                try sync.addHandler(HTTP1ServerHandler(responder: responder, peer: peer, stats: stats, idleTimeout: idleTimeout))
+                if local {
+                    try sync.addHandler(ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)))
+                    try sync.addHandler(HTTP1ServerHandler(responder: responder, peer: peer, stats: stats, idleTimeout: idleTimeout))
+                    return
+                }
+                try sync.addHandler(ProtocolSniffer { context, choice in
+                    let pipeline = context.pipeline.syncOperations
+                    switch choice {
+                    case .http2:
+                        try pipeline.addHandler(H2ServerConnection(responder: responder, peer: peer, stats: stats, settings: h2Settings,
+                                                                   idleTimeout: idleTimeout), position: .after(context.handler))
+                    case .http1:
+                        try pipeline.addHandlers([ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+                                                  HTTP1ServerHandler(responder: responder, peer: peer, stats: stats, idleTimeout: idleTimeout)],
+                                                 position: .after(context.handler))
+                    }
+                })
             }
         }
     }
