@@ -17,12 +17,15 @@ public struct ProtoField: Sendable, Hashable {
     public var number: Int
     public var type: ProtoFieldType
     public var repeated: Bool
+    /// The oneof this field belongs to (its name in the file, `message_request`), or nil.
+    public var oneof: String?
 
-    public init(_ name: String, _ number: Int, _ type: ProtoFieldType, repeated: Bool = false) {
+    public init(_ name: String, _ number: Int, _ type: ProtoFieldType, repeated: Bool = false, oneof: String? = nil) {
         self.name = name
         self.number = number
         self.type = type
         self.repeated = repeated
+        self.oneof = oneof
     }
 
     /// proto3 JSON name: lowerCamelCase of the field name (protoc's json_name rule).

@@ -114,6 +114,45 @@ public struct ProtoWriter: Sendable {
         }
     }
 
+    // Presence writers: repeated elements and oneof members are written even when they hold the
+    // default value ("" and empty bytes are real elements; a oneof member set to "" is still set).
+
+    public mutating func write(_ field: Int, stringElement v: String) { writeTag(field, .lengthDelimited); writeLengthDelimited(v.utf8) }
+    public mutating func write(_ field: Int, bytesElement v: [UInt8]) { writeTag(field, .lengthDelimited); writeLengthDelimited(v) }
+    public mutating func write(_ field: Int, varintElement v: UInt64) { writeTag(field, .varint); writeVarint(v) }
+
+    /// `repeated string`: one field per element, empty strings included.
+    public mutating func write(_ field: Int, strings values: [String]) { for v in values { write(field, stringElement: v) } }
+    /// `repeated bytes`: one field per element, empty ones included.
+    public mutating func write(_ field: Int, bytesList values: [[UInt8]]) { for v in values { write(field, bytesElement: v) } }
+    /// `repeated int32`, packed; negatives sign-extended as for a single int32.
+    public mutating func writePacked(_ field: Int, int32s values: [Int32]) {
+        writePacked(field, varints: values.map { UInt64(bitPattern: Int64($0)) })
+    }
+
+    /// One map entry per key, sorted by key: key 1 and value 2, each left out when it is the
+    /// default (a reader takes a missing key or value as the default).
+    public mutating func writeMap<K: Comparable, V>(_ field: Int, _ map: [K: V], key: (inout ProtoWriter, K) -> Void,
+                                                    value: (inout ProtoWriter, V) -> Void) {
+        for k in map.keys.sorted() {
+            var entry = ProtoWriter()
+            key(&entry, k)
+            value(&entry, map[k]!)
+            writeTag(field, .lengthDelimited)
+            writeLengthDelimited(entry.bytes)
+        }
+    }
+
+    /// A `map<uint32, string>` field.
+    public mutating func write(_ field: Int, uint32StringMap map: [UInt32: String]) {
+        writeMap(field, map, key: { $0.write(1, uint32: $1) }, value: { $0.write(2, string: $1) })
+    }
+
+    /// A `map<string, int64>` field.
+    public mutating func write(_ field: Int, stringInt64Map map: [String: Int64]) {
+        writeMap(field, map, key: { $0.write(1, string: $1) }, value: { $0.write(2, int64: $1) })
+    }
+
     public mutating func append(_ unknown: UnknownFields) { bytes.append(contentsOf: unknown.bytes) }
 }
 
@@ -274,6 +313,47 @@ public struct ProtoReader: Sendable {
         default:
             throw ProtoDecodingError(.wrongWireType(field: field, expected: .varint, got: type), "field \(field): wrong wire type")
         }
+    }
+
+    /// Repeated int32: packed or not, negatives as ten-byte varints.
+    public mutating func appendInt32s(_ field: Int, _ type: WireType, to values: inout [Int32]) throws(ProtoDecodingError) {
+        var raw: [UInt64] = []
+        try appendVarints(field, type, to: &raw)
+        values.append(contentsOf: raw.map { Int32(truncatingIfNeeded: $0) })
+    }
+
+    /// One map entry (key 1, value 2) with the given readers; a missing key or value is
+    /// `defaultKey` / `defaultValue`, a repeated one keeps the last (for message values the
+    /// value reader merges), other fields are ignored. The caller keeps the last entry per key.
+    public mutating func mapEntry<K, V>(_ field: Int, _ type: WireType, defaultKey: K, defaultValue: V,
+                                        key: (inout ProtoReader, Int, WireType) throws(ProtoDecodingError) -> K,
+                                        value: (inout ProtoReader, Int, WireType, V) throws(ProtoDecodingError) -> V)
+        throws(ProtoDecodingError) -> (K, V) {
+        var entry = try message(field, type)
+        var k = defaultKey, v = defaultValue
+        var ignored = UnknownFields()
+        while let (n, t) = try entry.nextField() {
+            switch n {
+            case 1: k = try key(&entry, field, t)
+            case 2: v = try value(&entry, field, t, v)
+            default: try entry.skip(t, into: &ignored)
+            }
+        }
+        return (k, v)
+    }
+
+    /// One `map<uint32, string>` entry.
+    public mutating func uint32StringMapEntry(_ field: Int, _ type: WireType) throws(ProtoDecodingError) -> (UInt32, String) {
+        try mapEntry(field, type, defaultKey: 0, defaultValue: "",
+                     key: { r, n, t throws(ProtoDecodingError) in try r.uint32(n, t) },
+                     value: { r, n, t, _ throws(ProtoDecodingError) in try r.string(n, t) })
+    }
+
+    /// One `map<string, int64>` entry.
+    public mutating func stringInt64MapEntry(_ field: Int, _ type: WireType) throws(ProtoDecodingError) -> (String, Int64) {
+        try mapEntry(field, type, defaultKey: "", defaultValue: 0,
+                     key: { r, n, t throws(ProtoDecodingError) in try r.string(n, t) },
+                     value: { r, n, t, _ throws(ProtoDecodingError) in try r.int64(n, t) })
     }
 
     /// One `map<string, string>` entry: missing key or value = "", the caller keeps the last.
