@@ -34,12 +34,15 @@ enum Protoc {
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["protoc", "-I", root.path, "--include_imports", "--descriptor_set_out=\(out.path)"] + files
         process.currentDirectoryURL = root
+        let errors = Pipe()
+        process.standardError = errors
         try process.run()
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(message: "protoc failed (exit \(process.terminationStatus)); install it with `apt-get install protobuf-compiler` "
-                          + "or run Scripts/bootstrap test")
+        if process.terminationStatus == 127 {
+            throw Failure(message: "protoc not found; install it with `apt-get install protobuf-compiler` or run Scripts/bootstrap test")
         }
+        guard process.terminationStatus == 0 else { throw Failure(message: "protoc failed (exit \(process.terminationStatus)): \(message)") }
         return [UInt8](try Data(contentsOf: out))
     }
 
@@ -71,6 +74,22 @@ enum Protoc {
         let ours = try #require(ProtoFiles.file(path))
         let differences = schemaDifferences(described: theirs, swift: ours)
         #expect(differences.isEmpty, "\(path) and its Swift table differ:\n\(differences.joined(separator: "\n"))")
+    }
+
+    @Test("proto/descriptors.binpb and EmbeddedDescriptors are what protoc makes of proto/ now")
+    func committedDescriptors() throws {
+        let hint = "run Scripts/gen-descriptors and commit proto/descriptors.binpb and Sources/TokMeshProto/Generated/EmbeddedDescriptors.swift"
+        let files = try Protoc.protoFiles()
+        let fresh = try Protoc.descriptorSet(files)
+        let committed = [UInt8](try Data(contentsOf: Protoc.protoRoot.appendingPathComponent("descriptors.binpb")))
+        #expect(EmbeddedDescriptors.bytes == committed, "the embedded bytes differ from proto/descriptors.binpb; \(hint)")
+        #expect(EmbeddedDescriptors.files == files, "the embedded set was made from other files; \(hint)")
+        // Compared as parsed descriptors, so a protoc release that orders fields differently does not fail it.
+        let theirs = try DescriptorSet.files(fresh), ours = try DescriptorSet.files(committed)
+        #expect(theirs.map(\.name) == ours.map(\.name), "files differ: protoc \(theirs.map(\.name)), committed \(ours.map(\.name)); \(hint)")
+        for (a, b) in zip(theirs, ours) where a != b {
+            Issue.record("\(a.name) changed since proto/descriptors.binpb was generated; \(hint)")
+        }
     }
 
     @Test("json_name as protoc computes it is the name the JSON mapping uses, for every field of every file")
