@@ -82,31 +82,10 @@ public enum Identifiers {
 
     // MARK: encodings
 
-    private static let base64URLAlphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
     private static let base62Alphabet: [UInt8] = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
     private static let hexAlphabet: [UInt8] = Array("0123456789abcdef".utf8)
 
-    public static func base64URL(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count * 4 + 2) / 3)
-        var i = 0
-        while i + 3 <= bytes.count {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-            out.append(base64URLAlphabet[Int(v >> 18 & 63)]); out.append(base64URLAlphabet[Int(v >> 12 & 63)])
-            out.append(base64URLAlphabet[Int(v >> 6 & 63)]); out.append(base64URLAlphabet[Int(v & 63)])
-            i += 3
-        }
-        let rest = bytes.count - i
-        if rest == 1 {
-            let v = UInt32(bytes[i]) << 16
-            out.append(base64URLAlphabet[Int(v >> 18 & 63)]); out.append(base64URLAlphabet[Int(v >> 12 & 63)])
-        } else if rest == 2 {
-            let v = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8
-            out.append(base64URLAlphabet[Int(v >> 18 & 63)]); out.append(base64URLAlphabet[Int(v >> 12 & 63)])
-            out.append(base64URLAlphabet[Int(v >> 6 & 63)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func base64URL(_ bytes: [UInt8]) -> String { Base64.encode(bytes, urlSafe: true, padding: false) }
 
     /// Base62 of a big-endian integer, left-padded with `0` to `width` characters.
     public static func base62(_ bytes: [UInt8], width: Int) -> String {

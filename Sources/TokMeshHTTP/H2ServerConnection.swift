@@ -80,9 +80,20 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
         ]
         nghttp2_submit_settings(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), &iv, iv.count)
         nghttp2_session_set_local_window_size(created, UInt8(NGHTTP2_FLAG_NONE.rawValue), 0, settings.connectionWindowSize)
+        if context.channel.isActive { activate(context) }
     }
 
+    private var activated = false
+
     func channelActive(context: ChannelHandlerContext) {
+        activate(context)
+        context.fireChannelActive()
+    }
+
+    /// Starts the idle check and sends the server preface (SETTINGS) once the channel is active.
+    private func activate(_ context: ChannelHandlerContext) {
+        guard !activated else { return }
+        activated = true
         stats.openConnections.wrappingAdd(1, ordering: .relaxed)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let period = TimeAmount.nanoseconds(max(idleTimeout.nanoseconds / 4, 50_000_000))
@@ -91,11 +102,11 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
             if handler.streams.isEmpty, NIODeadline.now() - handler.lastActivity >= handler.idleTimeout { handler.goAwayAndClose() }
         }
         flushOutput()
-        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        stats.openConnections.wrappingSubtract(1, ordering: .relaxed)
+        if activated { stats.openConnections.wrappingSubtract(1, ordering: .relaxed) }
+        activated = false
         teardown()
         context.fireChannelInactive()
     }
@@ -320,6 +331,11 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
         }
         nghttp2_session_callbacks_set_on_data_chunk_recv_callback(callbacks) { _, _, streamID, data, length, userData in
             H2ServerConnection.connection(userData).data(streamID, UnsafeBufferPointer(start: data, count: length))
+            return 0
+        }
+        nghttp2_session_callbacks_set_on_frame_send_callback(callbacks) { _, frame, userData in
+            guard let frame, frame.pointee.hd.flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0 else { return 0 }
+            H2ServerConnection.connection(userData).stream(frame.pointee.hd.stream_id)?.responseEnded()
             return 0
         }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, _, userData in

@@ -47,7 +47,21 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         self.idleTimeout = idleTimeout
     }
 
+    private var activated = false
+
+    /// Handlers added to an already active channel (after protocol sniffing or ALPN) start here.
+    func handlerAdded(context: ChannelHandlerContext) {
+        if context.channel.isActive { activate(context) }
+    }
+
     func channelActive(context: ChannelHandlerContext) {
+        activate(context)
+        context.fireChannelActive()
+    }
+
+    private func activate(_ context: ChannelHandlerContext) {
+        guard !activated else { return }
+        activated = true
         stats.openConnections.wrappingAdd(1, ordering: .relaxed)
         // Idle timeout: a cheap periodic check of the last activity instead of a handler that
         // sits on every read and write (spec/04 §1 `server.http.idle_timeout`).
@@ -59,11 +73,11 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 context.close(promise: nil)
             }
         }
-        context.fireChannelActive()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        stats.openConnections.wrappingSubtract(1, ordering: .relaxed)
+        if activated { stats.openConnections.wrappingSubtract(1, ordering: .relaxed) }
+        activated = false
         idleCheck?.cancel()
         idleCheck = nil
         parked.removeAll()

@@ -5,6 +5,8 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
+import NIOTLS
 import TokMeshCore
 
 #if canImport(Glibc)
@@ -58,13 +60,46 @@ public final class HTTPServer: Sendable {
 
     /// Listens on TCP `host:port` (port 0 = ephemeral).
     public static func bindTCP(host: String, port: Int, group: any EventLoopGroup, responder: any HTTPResponder,
-                               stats: ConnectionStats, idleTimeout: TimeAmount) async throws -> HTTPServer {
+                               stats: ConnectionStats, idleTimeout: TimeAmount, h2Settings: H2Settings = H2Settings()) async throws -> HTTPServer {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
-            .childChannelInitializer(childInitializer(responder: responder, stats: stats, idleTimeout: idleTimeout, local: false))
+            .childChannelInitializer(childInitializer(responder: responder, stats: stats, idleTimeout: idleTimeout, local: false,
+                                                          h2Settings: h2Settings))
+            .bind(host: host, port: port).get()
+        return HTTPServer(channel: channel)
+    }
+
+    /// Listens with TLS on `host:port`: ALPN `h2` gets the HTTP/2 handler, `http/1.1` or no
+    /// ALPN the HTTP/1.1 one (spec/06 §8).
+    public static func bindTLS(host: String, port: Int, group: any EventLoopGroup, tls: NIOSSLContext, responder: any HTTPResponder,
+                               stats: ConnectionStats, idleTimeout: TimeAmount, h2Settings: H2Settings = H2Settings()) async throws -> HTTPServer {
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 1024)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                if stats.openConnections.load(ordering: .relaxed) >= stats.maxConnections { return channel.close() }
+                let peer: PeerKind = channel.remoteAddress?.ipAddress.flatMap(IPAddress.init).map { .tcp($0) } ?? .tcp(IPAddress(bytes: [0, 0, 0, 0]))
+                return channel.eventLoop.makeCompletedFuture {
+                    let sync = channel.pipeline.syncOperations
+                    try sync.addHandler(NIOSSLServerHandler(context: tls))
+                    try sync.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            let pipeline = channel.pipeline.syncOperations
+                            if case .negotiated("h2") = result {
+                                try pipeline.addHandler(H2ServerConnection(responder: responder, peer: peer, stats: stats, settings: h2Settings,
+                                                                           idleTimeout: idleTimeout))
+                            } else {
+                                try pipeline.addHandlers([ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
+                                                          HTTP1ServerHandler(responder: responder, peer: peer, stats: stats, idleTimeout: idleTimeout)])
+                            }
+                        }
+                    })
+                }
+            }
             .bind(host: host, port: port).get()
         return HTTPServer(channel: channel)
     }

@@ -27,6 +27,13 @@ enum ConfigValidator {
         if case .string(let key) = c.value("security.storage.encryption_key"), !key.isEmpty, StorageKey.parseHex(key) == nil {
             issue(.cfgFormat, "security.storage.encryption_key", "must be 64 hexadecimal characters")
         }
+        if case .bool(true) = c.value("server.https.enabled") {
+            for key in ["server.https.tls.cert_file", "server.https.tls.key_file"] {
+                if case .string(let path) = c.value(key), path.isEmpty {
+                    issue(.cfgDependency, key, "required when server.https.enabled is true")
+                }
+            }
+        }
         return issues
     }
 }

@@ -14,8 +14,7 @@ enum LocalRoutes {
         }
         let ready = RouteSpec(access: .open, servedWhenNotReady: true) { _ throws(TokMeshError) -> RouteResult in
             // spec/02 §3.5: a failed log makes the node unready until a restart.
-            var storage = node.journal.writer.map { $0.failure == nil ? "ok" : "failed" } ?? "recovering"
-            if storage == "ok" && node.restores.maintenance.load(ordering: .relaxed) { storage = "restoring" }
+            let storage = node.storageState
             let isReady = node.ready.load(ordering: .relaxed) && storage == "ok"
             let checks: JSONObject = ["session_engine": "ok", "storage": .string(storage),
                                       "listeners": .string(node.started.load(ordering: .relaxed) ? "ok" : "starting"),

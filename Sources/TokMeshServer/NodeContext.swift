@@ -43,6 +43,16 @@ final class NodeContext: Sendable {
     let qpsSample = Mutex<(at: Int64, requests: UInt64, qps: Double)>((0, 0, 0))
     let shutdownRequest: @Sendable (Int64) -> Void
 
+    /// The storage part of readiness: ok, recovering, restoring or failed (spec/02 §3.5).
+    var storageState: String {
+        var storage = journal.writer.map { $0.failure == nil ? "ok" : "failed" } ?? "recovering"
+        if storage == "ok" && restores.maintenance.load(ordering: .relaxed) { storage = "restoring" }
+        return storage
+    }
+
+    /// The `/ready` test, shared with gRPC health.
+    var isReady: Bool { ready.load(ordering: .relaxed) && storageState == "ok" }
+
     init(config: ServerConfig, nodeID: String, clock: any TokMeshCore.Clock, logger: Logger, sessions: SessionService,
          keys: KeyAdminService, authenticator: Authenticator, audit: AuditLog, journal: LateJournal, snapshots: SnapshotStore, stats: ConnectionStats,
          blockingPool: NIOThreadPool, maintenancePool: NIOThreadPool, shutdownRequest: @escaping @Sendable (Int64) -> Void) {

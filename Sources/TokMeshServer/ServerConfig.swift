@@ -12,6 +12,15 @@ public struct ServerConfig: Sendable {
     public var maxBodyBytes: Int
     public var maxUploadBytes: Int
     public var idleTimeoutMillis: Int64
+    public var h2MaxConcurrentStreams: Int
+    public var httpsEnabled: Bool
+    public var httpsHost: String
+    public var httpsPort: Int
+    public var httpsCertFile: String
+    public var httpsKeyFile: String
+    public var httpsClientCAFile: String
+    public var rpcMaxMessageBytes: Int
+    public var rpcDefaultTimeoutMillis: Int64
     public var maxConnections: Int
     public var localEnabled: Bool
     public var socketPath: String
@@ -63,6 +72,16 @@ public struct ServerConfig: Sendable {
         maxBodyBytes = Int(bytes("server.http.max_body_size"))
         maxUploadBytes = Int(bytes("server.http.max_upload_size"))
         idleTimeoutMillis = ms("server.http.idle_timeout")
+        h2MaxConcurrentStreams = Int(int("server.http2.max_concurrent_streams"))
+        httpsEnabled = bool("server.https.enabled")
+        let (tlsHost, tlsPort) = ConfigValue.parseAddress(string("server.https.address"))!
+        httpsHost = tlsHost
+        httpsPort = tlsPort
+        httpsCertFile = string("server.https.tls.cert_file")
+        httpsKeyFile = string("server.https.tls.key_file")
+        httpsClientCAFile = string("server.https.tls.client_ca_file")
+        rpcMaxMessageBytes = Int(bytes("server.rpc.max_message_size"))
+        rpcDefaultTimeoutMillis = ms("server.rpc.default_timeout")
         maxConnections = Int(int("server.max_connections"))
         localEnabled = bool("server.local.enabled")
         socketPath = ServerConfig.socketPath(c)!

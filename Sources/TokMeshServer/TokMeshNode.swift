@@ -106,10 +106,21 @@ public enum TokMeshNode {
         let idle = TimeAmount.milliseconds(config.idleTimeoutMillis)
 
         var servers: [HTTPServer] = []
+        let publicResponder = PublicRPC.responder(node: node, api: responder)
+        var h2 = H2Settings()
+        h2.maxConcurrentStreams = UInt32(config.h2MaxConcurrentStreams)
         do {
+            if config.httpsEnabled {
+                let tls = try TLSServerContext.make(certFile: config.httpsCertFile, keyFile: config.httpsKeyFile,
+                                                    clientCAFile: config.httpsClientCAFile, alpn: ["h2", "http/1.1"])
+                let https = try await HTTPServer.bindTLS(host: config.httpsHost, port: config.httpsPort, group: group, tls: tls,
+                                                         responder: publicResponder, stats: node.stats, idleTimeout: idle, h2Settings: h2)
+                servers.append(https)
+                logger.log(.info, "tokmesh.server", "listening", ["listener": "https", "address": .string("\(config.httpsHost):\(https.localPort ?? config.httpsPort)")])
+            }
             if config.httpEnabled {
-                let http = try await HTTPServer.bindTCP(host: config.httpHost, port: config.httpPort, group: group, responder: responder,
-                                                        stats: node.stats, idleTimeout: idle)
+                let http = try await HTTPServer.bindTCP(host: config.httpHost, port: config.httpPort, group: group, responder: publicResponder,
+                                                        stats: node.stats, idleTimeout: idle, h2Settings: h2)
                 servers.append(http)
                 logger.log(.info, "tokmesh.server", "listening", ["listener": "http", "address": .string("\(config.httpHost):\(http.localPort ?? config.httpPort)")])
             }

@@ -1,0 +1,79 @@
+// HealthService: `grpc.health.v1.Health` (spec/06 §5). The empty name and every service
+// registered on the port are SERVING exactly when the node's readiness check passes (the same
+// test as `/ready`), NOT_SERVING otherwise. Check answers `not_found` for other names; Watch
+// sends the current status and then each change (SERVICE_UNKNOWN, kept open, for other names),
+// polling readiness on the call's event loop; List gives every name's status.
+import NIOCore
+import TokMeshProto
+
+public struct HealthService: Sendable {
+    public typealias Status = GrpcHealthV1.HealthCheckResponse.ServingStatus
+
+    /// How often a Watch looks at readiness again.
+    public static let watchInterval = TimeAmount.milliseconds(100)
+
+    let isServing: @Sendable () -> Bool
+    /// The names known to health besides "": the port's services (filled in by the router owner).
+    let serviceNames: [String]
+
+    public init(serviceNames: [String], isServing: @escaping @Sendable () -> Bool) {
+        self.serviceNames = serviceNames
+        self.isServing = isServing
+    }
+
+    func status(_ name: String) -> Status? {
+        guard name.isEmpty || serviceNames.contains(name) else { return nil }
+        return isServing() ? .serving : .notServing
+    }
+
+    static func response(_ status: Status) -> [UInt8] {
+        var out = GrpcHealthV1.HealthCheckResponse()
+        out.status = status
+        return out.serializedBytes()
+    }
+
+    public func implementations() -> [String: RPCImplementation] {
+        [
+            "Check": .unary { call, bytes in
+                let request: GrpcHealthV1.HealthCheckRequest
+                do throws(ProtoDecodingError) { request = try .init(serializedBytes: bytes) } catch {
+                    return .now(.failure(RPCError.malformed("HealthCheckRequest: \(error)", requestID: call.requestID)))
+                }
+                guard let status = status(request.service) else {
+                    return .now(.failure(RPCError(.notFound, "unknown service \(request.service)")))
+                }
+                return .now(.success(HealthService.response(status)))
+            },
+            "Watch": .serverStreaming { call, bytes, writer in
+                let request: GrpcHealthV1.HealthCheckRequest
+                do throws(ProtoDecodingError) { request = try .init(serializedBytes: bytes) } catch {
+                    return writer.finish(RPCError.malformed("HealthCheckRequest: \(error)", requestID: call.requestID))
+                }
+                let first = status(request.service) ?? .serviceUnknown
+                writer.send(HealthService.response(first))
+                guard self.status(request.service) != nil else { return }
+                let bound = NIOLoopBound(writer, eventLoop: call.eventLoop)
+                let last = NIOLoopBoundBox(first, eventLoop: call.eventLoop)
+                let task = call.eventLoop.scheduleRepeatedTask(initialDelay: Self.watchInterval, delay: Self.watchInterval) { task in
+                    let writer = bound.value
+                    guard !writer.isClosed else { return task.cancel() }
+                    let now = status(request.service) ?? .serviceUnknown
+                    if now != last.value {
+                        last.value = now
+                        writer.send(HealthService.response(now))
+                    }
+                }
+                writer.onCancel { task.cancel() }
+            },
+            "List": .unary { call, _ in
+                var out = GrpcHealthV1.HealthListResponse()
+                for name in [""] + serviceNames {
+                    var response = GrpcHealthV1.HealthCheckResponse()
+                    response.status = status(name) ?? .serviceUnknown
+                    out.statuses[name] = response
+                }
+                return .now(.success(out.serializedBytes()))
+            },
+        ]
+    }
+}
