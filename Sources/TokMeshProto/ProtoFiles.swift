@@ -8,6 +8,7 @@ public enum ProtoFiles {
         GrpcHealthV1Schema.file,
         GrpcReflectionV1Schema.file,
         GrpcReflectionV1AlphaSchema.file,
+        TokMeshClusterV1Schema.file,
     ]
 
     /// A file's table by its path under proto/ (`tokmesh/v1/session.proto`).

@@ -102,13 +102,15 @@ enum Protoc {
     }
 
     @Test("method paths are /<package>.<Service>/<Method>")
-    func paths() {
+    func paths() throws {
         let session = TokMeshV1Schema.file.services[0]
         #expect(session.path(session.methods[2]) == "/tokmesh.v1.SessionService/ValidateToken")
         let health = GrpcHealthV1Schema.file.services[0]
         #expect(health.path(health.methods[0]) == "/grpc.health.v1.Health/Check")
         let reflection = GrpcReflectionV1AlphaSchema.file.services[0]
         #expect(reflection.path(reflection.methods[0]) == "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo")
+        let data = try #require(TokMeshClusterV1Schema.file.services.first { $0.name == "tokmesh.cluster.v1.DataService" })
+        #expect(data.methods.map(data.path) == ["/tokmesh.cluster.v1.DataService/Forward", "/tokmesh.cluster.v1.DataService/Replicate"])
     }
 
     @Test("the comparison notices a changed field number")
@@ -160,7 +162,7 @@ enum Protoc {
         }
     }
 
-    @Test("an edited copy of proto/ (field added, field removed, field renumbered) fails the comparison")
+    @Test("an edited copy of proto/ (fields added, removed, renumbered) fails the comparison")
     func detectsEditedProto() throws {
         let copy = FileManager.default.temporaryDirectory.appendingPathComponent("tokmesh-proto-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: copy) }
@@ -174,6 +176,7 @@ enum Protoc {
         try edit("grpc/health/v1/health.proto", "string service = 1;", "string service = 1;\n  string added = 2;")
         try edit("tokmesh/v1/session.proto", "string status = 14;", "")
         try edit("grpc/reflection/v1/reflection.proto", "string valid_host = 1;", "string valid_host = 9;")
+        try edit("tokmesh/cluster/v1/cluster.proto", "  uint64 source_lsn = 11;\n", "")
         let described = try Protoc.described(root: copy)
         let health = schemaDifferences(described: try #require(described["grpc/health/v1/health.proto"]), swift: GrpcHealthV1Schema.file)
         #expect(health.contains { $0.contains("HealthCheckRequest.added only in proto/") }, "\(health)")
@@ -181,6 +184,8 @@ enum Protoc {
         #expect(session.contains { $0.contains("Session.status only in Swift") }, "\(session)")
         let reflection = schemaDifferences(described: try #require(described["grpc/reflection/v1/reflection.proto"]), swift: GrpcReflectionV1Schema.file)
         #expect(reflection.contains { $0.contains("ServerReflectionResponse.valid_host") }, "\(reflection)")
+        let cluster = schemaDifferences(described: try #require(described["tokmesh/cluster/v1/cluster.proto"]), swift: TokMeshClusterV1Schema.file)
+        #expect(cluster.contains { $0.contains("TransferShardRequest.source_lsn only in Swift") }, "\(cluster)")
         #expect(schemaDifferences(described: try #require(described["grpc/reflection/v1alpha/reflection.proto"]),
                                   swift: GrpcReflectionV1AlphaSchema.file).isEmpty, "untouched files still agree")
     }
