@@ -23,8 +23,7 @@ public final class RPCDispatcher: Sendable {
     /// The media type without parameters, lowercased.
     static func mediaType(_ headers: HTTPHeaders) -> String {
         guard let raw = headers.first(name: "content-type") else { return "" }
-        let type = raw.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        return String(type.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()).lowercased()
+        return (raw.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? "").trimmingSpaces.lowercased()
     }
 
     static func isGRPC(_ type: String) -> Bool {
@@ -96,7 +95,7 @@ public final class RPCDispatcher: Sendable {
                 let body = JSONWriter.write(.object(ConnectError.json(RPCError(.unimplemented, "\(method.path) accepts POST only"))))
                 return .now(ServerResponse(status: .methodNotAllowed, headers: headers, body: ByteBuffer(bytes: body)))
             }
-            switch Self.getMessage(request.query) {
+            switch Self.getMessage(request.query, maxSize: router.limits.maxMessageSize, requestID: requestID) {
             case .success(let (bytes, isJSON)): (payload, json) = (bytes, isJSON)
             case .failure(let error): return .now(connectError(error, requestID: requestID))
             }
@@ -105,11 +104,13 @@ public final class RPCDispatcher: Sendable {
             if let version = request.headers.first(name: "connect-protocol-version"), version != "1" {
                 return .now(connectError(RPCError.malformed("connect-protocol-version must be 1", requestID: requestID), requestID: requestID))
             }
-            if let encoding = request.headers.first(name: "content-encoding"), encoding.lowercased() != "identity" {
-                return .now(connectError(RPCError(.unimplemented, "content-encoding \(JSONBody.printable(encoding)) is not supported; supported: identity"),
-                                         requestID: requestID))
+            do throws(RPCError) {
+                let body = try RPCCompression.encoding(request.headers.first(name: "content-encoding"))
+                    ? try RPCCompression.gunzip(request.body, maxSize: router.limits.maxMessageSize, requestID: requestID) : request.body
+                (payload, json) = (body, type == "application/json")
+            } catch {
+                return .now(connectError(error, requestID: requestID))
             }
-            (payload, json) = (request.body, type == "application/json")
         default:
             var headers = HTTPHeaders([("Allow", "POST"), ("x-request-id", requestID)])
             headers.add(name: "content-type", value: "application/json")
@@ -134,6 +135,8 @@ public final class RPCDispatcher: Sendable {
         let rpcCall = call(request, method: method, on: eventLoop)
         let contentType = json ? "application/json" : "application/proto"
         let output = method.schema.output
+        let compress = RPCCompression.accepts(request.headers.first(name: "accept-encoding"))
+        let compressionMinSize = router.limits.compressionMinSize
         let encode: @Sendable (Result<[UInt8], RPCError>) -> ServerResponse = { [router] result in
             switch result {
             case .success(let bytes):
@@ -145,6 +148,10 @@ public final class RPCDispatcher: Sendable {
                 }
                 var headers = HTTPHeaders([("content-type", contentType), ("x-request-id", requestID)])
                 headers.add(name: "cache-control", value: "no-store")
+                if compress, body.count >= compressionMinSize, let gzipped = RPCCompression.gzip(body) {
+                    headers.add(name: "content-encoding", value: "gzip")
+                    body = gzipped
+                }
                 return ServerResponse(status: .ok, headers: headers, body: ByteBuffer(bytes: body))
             case .failure(let error):
                 return RPCDispatcher.connectErrorResponse(error, requestID: requestID)
@@ -177,8 +184,8 @@ public final class RPCDispatcher: Sendable {
     }
 
     /// Connect GET: `message` (percent-encoded, base64 when `base64=1`) and `encoding`.
-    static func getMessage(_ query: String?) -> Result<([UInt8], Bool), RPCError> {
-        var message: [UInt8]?, encoding: String?, base64 = false
+    static func getMessage(_ query: String?, maxSize: Int, requestID: String) -> Result<([UInt8], Bool), RPCError> {
+        var message: [UInt8]?, encoding: String?, base64 = false, gzipped = false
         for pair in (query ?? "").split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = String(parts[0]), value = parts.count > 1 ? percentDecode(parts[1]) : []
@@ -188,7 +195,9 @@ public final class RPCDispatcher: Sendable {
             case "base64": base64 = String(decoding: value, as: UTF8.self) == "1"
             case "compression":
                 let c = String(decoding: value, as: UTF8.self)
-                if c != "identity" && !c.isEmpty { return .failure(RPCError(.unimplemented, "compression \(JSONBody.printable(c)) is not supported")) }
+                if c == "gzip" { gzipped = true } else if c != "identity" && !c.isEmpty {
+                    return .failure(RPCError(.unimplemented, "compression \(JSONBody.printable(c)) is not supported; supported: \(RPCCompression.supported)"))
+                }
             case "connect":
                 if String(decoding: value, as: UTF8.self) != "v1" { return .failure(RPCError(.invalidArgument, "connect must be v1")) }
             default: break
@@ -203,6 +212,9 @@ public final class RPCDispatcher: Sendable {
                 return .failure(RPCError(.invalidArgument, "message is not valid base64"))
             }
             bytes = decoded
+        }
+        if gzipped {
+            do throws(RPCError) { bytes = try RPCCompression.gunzip(bytes, maxSize: maxSize, requestID: requestID) } catch { return .failure(error) }
         }
         return .success((bytes, encoding == "json"))
     }

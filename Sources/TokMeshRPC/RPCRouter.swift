@@ -58,6 +58,8 @@ public struct RPCMethod: Sendable {
 public struct RPCLimits: Sendable {
     /// `server.rpc.max_message_size` (decompressed).
     public var maxMessageSize = 4 << 20
+    /// `server.rpc.compression_min_size`: smaller replies are never compressed.
+    public var compressionMinSize = 1024
     /// `server.rpc.default_timeout` for unary calls without a client deadline.
     public var defaultTimeout: TimeAmount = .seconds(30)
     public init() {}

@@ -30,6 +30,10 @@ final class StreamingCall: StreamHandler, RPCStreamWriter {
     private var clientEnded = false
     private var deadlineTask: Scheduled<Void>?
     private var cancelCallbacks: [() -> Void] = []
+    /// Request messages may be gzip'd (grpc-encoding / connect-content-encoding: gzip).
+    private var requestGzip = false
+    /// The client accepts gzip'd replies.
+    private var responseGzip = false
 
     var eventLoop: any EventLoop { call.eventLoop }
     var isClosed: Bool { done || response.isClosed }
@@ -58,10 +62,10 @@ final class StreamingCall: StreamHandler, RPCStreamWriter {
             } else {
                 timeout = method.isUnary ? router.limits.defaultTimeout : nil
             }
-            if let encoding = call.headers.first(name: "grpc-encoding"), !["identity"].contains(encoding.lowercased()) {
-                return finish(RPCError(.unimplemented, "grpc-encoding \(JSONBody.printable(encoding)) is not supported; supported: identity",
-                                       headers: [("grpc-accept-encoding", "identity")]))
+            do throws(RPCError) { requestGzip = try RPCCompression.encoding(call.headers.first(name: "grpc-encoding")) } catch {
+                return finish(error)
             }
+            responseGzip = RPCCompression.accepts(call.headers.first(name: "grpc-accept-encoding"))
         case .connect:
             if let raw = call.headers.first(name: "connect-timeout-ms") {
                 guard let ms = Int64(raw), ms >= 0, raw.utf8.count <= 10 else {
@@ -74,9 +78,10 @@ final class StreamingCall: StreamHandler, RPCStreamWriter {
             if let version = call.headers.first(name: "connect-protocol-version"), version != "1" {
                 return finish(RPCError.malformed("connect-protocol-version must be 1", requestID: call.requestID))
             }
-            if let encoding = call.headers.first(name: "connect-content-encoding"), encoding.lowercased() != "identity" {
-                return finish(RPCError(.unimplemented, "connect-content-encoding \(JSONBody.printable(encoding)) is not supported; supported: identity"))
+            do throws(RPCError) { requestGzip = try RPCCompression.encoding(call.headers.first(name: "connect-content-encoding")) } catch {
+                return finish(error)
             }
+            responseGzip = RPCCompression.accepts(call.headers.first(name: "connect-accept-encoding"))
         }
         if let timeout {
             let bound = NIOLoopBound(self, eventLoop: call.eventLoop)
@@ -100,13 +105,19 @@ final class StreamingCall: StreamHandler, RPCStreamWriter {
         framer.append(data)
         do {
             while let message = try framer.next() {
-                if message.compressed {
-                    return finish(RPCError(.internalError, "compressed message without a negotiated encoding"))
-                }
                 if wire == .connect && message.endOfStream {
                     return finish(RPCError.malformed("end-of-stream flag on a request message", requestID: call.requestID))
                 }
-                guard let payload = decodeRequest(message.payload) else { return }
+                var bytes = message.payload
+                if message.compressed {
+                    guard requestGzip else { return finish(RPCError(.internalError, "compressed message without a negotiated encoding")) }
+                    do throws(RPCError) {
+                        bytes = try RPCCompression.gunzip(bytes, maxSize: router.limits.maxMessageSize, requestID: call.requestID)
+                    } catch {
+                        return finish(error)
+                    }
+                }
+                guard let payload = decodeRequest(bytes) else { return }
                 if let inbound {
                     inbound.receive(payload)
                 } else {
@@ -193,7 +204,11 @@ final class StreamingCall: StreamHandler, RPCStreamWriter {
             payload = message
         }
         var out = response.allocator.buffer(capacity: payload.count + 5)
-        MessageFramer.frame(payload, into: &out)
+        if responseGzip, payload.count >= router.limits.compressionMinSize, let gzipped = RPCCompression.gzip(payload) {
+            MessageFramer.frame(gzipped, flags: 0x01, into: &out)
+        } else {
+            MessageFramer.frame(payload, into: &out)
+        }
         response.sendData(out)
     }
 
@@ -236,7 +251,11 @@ final class StreamingCall: StreamHandler, RPCStreamWriter {
     private func sendHeadIfNeeded() {
         guard !headSent else { return }
         headSent = true
-        response.sendHead(status: 200, headers: [("content-type", contentType), ("x-request-id", call.requestID)], endStream: false)
+        var headers = [("content-type", contentType), ("x-request-id", call.requestID)]
+        let prefix = wire == .grpc ? "grpc-" : "connect-"
+        headers.append((prefix + "accept-encoding", "gzip, identity"))
+        if responseGzip { headers.append((wire == .grpc ? "grpc-encoding" : "connect-content-encoding", "gzip")) }
+        response.sendHead(status: 200, headers: headers, endStream: false)
     }
 
     /// A request payload as protobuf bytes (`+json` converted); nil after answering an error.

@@ -80,6 +80,7 @@ public enum ConfigKeys {
         ConfigKey("server.https.tls.client_ca_file", .path, .string(""), "client CA bundle; set = client certificates required"),
         ConfigKey("server.http2.max_concurrent_streams", .int(1...10_000), .int(100), "HTTP/2 streams per connection on the API listeners"),
         ConfigKey("server.rpc.max_message_size", .size(kb...64 * mb), .size(4 * mb), "Connect and gRPC message limit (decompressed)"),
+        ConfigKey("server.rpc.compression_min_size", .size(0...mb), .size(kb), "smallest RPC reply that is gzip'd"),
         ConfigKey("server.rpc.default_timeout", .duration(second...10 * minute), .duration(30 * second), "unary RPC deadline without a client one"),
         ConfigKey("server.max_connections", .int(1...1_000_000), .int(10_000), "client connections over all listeners"),
         ConfigKey("server.local.enabled", .bool, .bool(true), "local admin socket"),

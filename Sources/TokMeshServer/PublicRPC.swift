@@ -9,6 +9,7 @@ enum PublicRPC {
     static func responder(node: NodeContext, api: APIResponder) -> PortResponder {
         var limits = RPCLimits()
         limits.maxMessageSize = node.config.rpcMaxMessageBytes
+        limits.compressionMinSize = node.config.rpcCompressionMinBytes
         limits.defaultTimeout = .milliseconds(node.config.rpcDefaultTimeoutMillis)
         let session = TokMeshV1Schema.file.services[0]
         let health = GrpcHealthV1Schema.file.services[0]

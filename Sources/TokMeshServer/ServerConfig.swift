@@ -20,6 +20,7 @@ public struct ServerConfig: Sendable {
     public var httpsKeyFile: String
     public var httpsClientCAFile: String
     public var rpcMaxMessageBytes: Int
+    public var rpcCompressionMinBytes: Int
     public var rpcDefaultTimeoutMillis: Int64
     public var maxConnections: Int
     public var localEnabled: Bool
@@ -81,6 +82,7 @@ public struct ServerConfig: Sendable {
         httpsKeyFile = string("server.https.tls.key_file")
         httpsClientCAFile = string("server.https.tls.client_ca_file")
         rpcMaxMessageBytes = Int(bytes("server.rpc.max_message_size"))
+        rpcCompressionMinBytes = Int(bytes("server.rpc.compression_min_size"))
         rpcDefaultTimeoutMillis = ms("server.rpc.default_timeout")
         maxConnections = Int(int("server.max_connections"))
         localEnabled = bool("server.local.enabled")

@@ -215,3 +215,34 @@ def test_health_watch_stream(node):
         unknown = watch(b"\x0a\x04nope")
         assert next(unknown) == b"\x08\x03"  # SERVICE_UNKNOWN, stream kept open
         unknown.cancel()
+
+
+def test_gzip_both_directions(node, issuer, admin, stubs):
+    import grpc
+    from tokmesh.v1 import session_pb2 as pb, session_pb2_grpc as pbg
+
+    iss = [("authorization", f"Bearer {issuer.cred}")]
+    with grpc.insecure_channel(hostport(node), compression=grpc.Compression.Gzip) as channel:
+        stub = pbg.SessionServiceStub(channel)
+        for i in range(100):
+            stub.CreateSession(pb.CreateSessionRequest(user_id=f"gzip-u{i}", device_id="gzip-dev", data={"pad": "p" * 50}), metadata=iss)
+        listed = stub.ListSessions(pb.ListSessionsRequest(device_id="gzip-dev", size=100),
+                                   metadata=[("authorization", f"Bearer {admin.cred}")])
+        assert len(listed.items) == 100
+    # The same 100-item reply over Connect: gzip'd when the client accepts it.
+    body = json.dumps({"deviceId": "gzip-dev", "size": 100})
+    p = run([tool("curl"), "-s", "-D", "-", "-o", "/dev/null", "-H", "content-type: application/json", "-H", "accept-encoding: gzip",
+             "-H", f"authorization: Bearer {admin.cred}", "-d", body, f"http://{hostport(node)}/{SERVICE}/ListSessions"])
+    assert "content-encoding: gzip" in p.stdout.lower(), p.stdout
+    p = run([tool("curl"), "-s", "--compressed", "-H", "content-type: application/json", "-H", f"authorization: Bearer {admin.cred}",
+             "-d", body, f"http://{hostport(node)}/{SERVICE}/ListSessions"])
+    assert len(json.loads(p.stdout)["items"]) == 100
+    # gRPC replies are gzip'd for a client that accepts gzip: grpc-encoding on the response head.
+    msg = bytes([0x12, len("gzip-dev")]) + b"gzip-dev" + bytes([0x60, 100])
+    frame = b"\x00" + len(msg).to_bytes(4, "big") + msg
+    path = Path(stubs) / "list.bin"
+    path.write_bytes(frame)
+    p = run([tool("curl"), "-s", "-v", "-o", "/dev/null", "--http2-prior-knowledge", "-H", "content-type: application/grpc",
+             "-H", "grpc-accept-encoding: gzip", "-H", f"authorization: Bearer {admin.cred}", "--data-binary", f"@{path}",
+             f"http://{hostport(node)}/{SERVICE}/ListSessions"])
+    assert "grpc-encoding: gzip" in p.stderr and "grpc-status: 0" in p.stderr, p.stderr
