@@ -31,6 +31,8 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
     let stats: ConnectionStats
     let settings: H2Settings
     let idleTimeout: TimeAmount
+    /// The verified client certificate's CN (mTLS listeners).
+    let peerCommonName: String?
     private(set) var session: OpaquePointer?
     private var context: ChannelHandlerContext?
     private var streams: [Int32: H2ServerStream] = [:]
@@ -43,7 +45,8 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var closing = false
 
     init(responder: any HTTPResponder, peer: PeerKind, stats: ConnectionStats, settings: H2Settings = H2Settings(),
-         idleTimeout: TimeAmount) {
+         idleTimeout: TimeAmount, peerCommonName: String? = nil) {
+        self.peerCommonName = peerCommonName
         self.responder = responder
         self.streamResponder = responder as? any StreamResponder
         self.peer = peer
@@ -244,8 +247,9 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
         stream.requestDispatched = true
         stats.requestsServed.wrappingAdd(1, ordering: .relaxed)
         if !stream.authority.isEmpty && stream.headers["host"].isEmpty { stream.headers.add(name: "host", value: stream.authority) }
-        let head = ServerRequest(method: HTTPMethod(rawValue: stream.method), uri: stream.path, headers: stream.headers, body: [],
+        var head = ServerRequest(method: HTTPMethod(rawValue: stream.method), uri: stream.path, headers: stream.headers, body: [],
                                  peer: peer, version: HTTPVersion(major: 2, minor: 0))
+        head.peerCommonName = peerCommonName
         if let streamResponder, let handler = streamResponder.openStream(head, response: stream) {
             stream.handler = handler
         } else {

@@ -74,8 +74,11 @@ public final class HTTPServer: Sendable {
 
     /// Listens with TLS on `host:port`: ALPN `h2` gets the HTTP/2 handler, `http/1.1` or no
     /// ALPN the HTTP/1.1 one (spec/06 §8).
+    /// With `h2Only` (the cluster port) anything but ALPN `h2` is closed, and `peerName` reads
+    /// the name the verified client certificate carries.
     public static func bindTLS(host: String, port: Int, group: any EventLoopGroup, tls: NIOSSLContext, responder: any HTTPResponder,
-                               stats: ConnectionStats, idleTimeout: TimeAmount, h2Settings: H2Settings = H2Settings()) async throws -> HTTPServer {
+                               stats: ConnectionStats, idleTimeout: TimeAmount, h2Settings: H2Settings = H2Settings(), h2Only: Bool = false,
+                               peerName: (@Sendable (NIOSSLCertificate) -> String?)? = nil) async throws -> HTTPServer {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -90,8 +93,13 @@ public final class HTTPServer: Sendable {
                         channel.eventLoop.makeCompletedFuture {
                             let pipeline = channel.pipeline.syncOperations
                             if case .negotiated("h2") = result {
+                                let name = try peerName.flatMap { read in
+                                    try pipeline.handler(type: NIOSSLServerHandler.self).peerCertificate.flatMap(read)
+                                }
                                 try pipeline.addHandler(H2ServerConnection(responder: responder, peer: peer, stats: stats, settings: h2Settings,
-                                                                           idleTimeout: idleTimeout))
+                                                                           idleTimeout: idleTimeout, peerCommonName: name))
+                            } else if h2Only {
+                                channel.close(promise: nil)
                             } else {
                                 try pipeline.addHandlers([ByteToMessageHandler(HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes)),
                                                           HTTP1ServerHandler(responder: responder, peer: peer, stats: stats, idleTimeout: idleTimeout)])

@@ -20,6 +20,8 @@ public struct ServerRequest: Sendable {
     public var body: [UInt8]
     public var peer: PeerKind
     public var version: HTTPVersion
+    /// The verified client certificate's common name on mTLS listeners (cluster port), else nil.
+    public var peerCommonName: String?
 
     public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8], peer: PeerKind, version: HTTPVersion) {
         self.method = method

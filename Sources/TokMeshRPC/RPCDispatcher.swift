@@ -38,7 +38,8 @@ public final class RPCDispatcher: Sendable {
 
     private func call(_ request: ServerRequest, method: RPCMethod, on eventLoop: any EventLoop) -> RPCCall {
         RPCCall(method: method.schema, headers: request.headers, peer: request.peer,
-                requestID: Identifiers.requestID(incoming: request.headers.first(name: "x-request-id")), eventLoop: eventLoop)
+                requestID: Identifiers.requestID(incoming: request.headers.first(name: "x-request-id")), eventLoop: eventLoop,
+                peerCommonName: request.peerCommonName)
     }
 
     // MARK: HTTP/2 streams

@@ -15,6 +15,8 @@ public struct RPCCall: Sendable {
     public var peer: PeerKind
     public var requestID: String
     public var eventLoop: any EventLoop
+    /// The verified client certificate's CN (cluster port).
+    public var peerCommonName: String?
 }
 
 /// A unary answer: at once (the hot path) or later; a failed future carries an `RPCError`.
@@ -75,10 +77,10 @@ public final class RPCRouter: Sendable {
     public init(services: [(ProtoServiceSchema, [String: RPCImplementation])], limits: RPCLimits, schemas: [ProtoFileSchema]) {
         var methods: [String: RPCMethod] = [:]
         for (service, implementations) in services {
+            // A method without an implementation yet answers `unimplemented` like an unknown one
+            // (the cluster services grow method by method with the cluster work).
             for method in service.methods {
-                guard let implementation = implementations[method.name] else {
-                    preconditionFailure("\(service.name)/\(method.name) has no implementation")
-                }
+                guard let implementation = implementations[method.name] else { continue }
                 methods[service.path(method)] = RPCMethod(schema: method, path: service.path(method), implementation: implementation)
             }
         }

@@ -27,6 +27,20 @@ enum ConfigValidator {
         if case .string(let key) = c.value("security.storage.encryption_key"), !key.isEmpty, StorageKey.parseHex(key) == nil {
             issue(.cfgFormat, "security.storage.encryption_key", "must be 64 hexadecimal characters")
         }
+        if case .bool(true) = c.value("cluster.enabled") {
+            for key in ["cluster.advertise_address", "cluster.tls.cert_file", "cluster.tls.key_file", "cluster.tls.client_ca_file"] {
+                if case .string(let value) = c.value(key), value.isEmpty {
+                    issue(.cfgDependency, key, "required when cluster.enabled is true")
+                }
+            }
+            if case .string(let advertise) = c.value("cluster.advertise_address"), !advertise.isEmpty {
+                if let (host, _) = ConfigValue.parseAddress(advertise) {
+                    if host == "0.0.0.0" || host == "::" { issue(.cfgConflict, "cluster.advertise_address", "must name a reachable host, not a wildcard") }
+                } else {
+                    issue(.cfgFormat, "cluster.advertise_address", "must be host:port")
+                }
+            }
+        }
         if case .bool(true) = c.value("server.https.enabled") {
             for key in ["server.https.tls.cert_file", "server.https.tls.key_file"] {
                 if case .string(let path) = c.value(key), path.isEmpty {

@@ -1,6 +1,7 @@
-// NodeIdentity: the node ID of spec/07 §1 for a standalone node — `cluster.node_id`, else the
-// persisted `<data_dir>/node-id`, else `tmnd-` + ULID, persisted (0600). A configured ID that
-// differs from the persisted one stops start-up with TM-CFG-1005.
+// NodeIdentity: the node ID of spec/07 §1 — `cluster.node_id`, else the persisted
+// `<data_dir>/node-id`, else (cluster enabled) the cluster certificate's CN, else `tmnd-` + ULID,
+// persisted (0600). A configured ID that differs from the persisted one stops start-up with
+// TM-CFG-1005; with the cluster on, an ID that differs from the certificate's CN with TM-CFG-1007.
 import Foundation
 import TokMeshCore
 
@@ -13,7 +14,7 @@ enum NodeIdentity {
         return allowed && last != UInt8(ascii: "-")
     }
 
-    static func resolve(configured: String, dataDirectory: String, now: Int64) throws(ConfigFailure) -> String {
+    static func resolve(configured: String, dataDirectory: String, now: Int64, certificateName: String? = nil) throws(ConfigFailure) -> String {
         let path = dataDirectory + "/node-id"
         let persisted = (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingWhitespace()
         if let persisted, !persisted.isEmpty {
@@ -26,6 +27,8 @@ enum NodeIdentity {
         let id: String
         if !configured.isEmpty {
             id = configured.lowercased()
+        } else if let certificateName, isValid(certificateName) {
+            id = certificateName
         } else {
             guard let ulid = try? ULIDGenerator.shared.next(nowMillis: now) else {
                 throw ConfigFailure(issues: [ConfigIssue(code: .cfgPermission, key: "cluster.node_id", message: "CSPRNG failure", source: nil)])

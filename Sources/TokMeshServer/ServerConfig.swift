@@ -14,6 +14,14 @@ public struct ServerConfig: Sendable {
     public var idleTimeoutMillis: Int64
     public var h2MaxConcurrentStreams: Int
     public var httpsEnabled: Bool
+    public var clusterEnabled: Bool
+    public var clusterHost: String
+    public var clusterPort: Int
+    public var clusterAdvertise: String
+    public var clusterCertFile: String
+    public var clusterKeyFile: String
+    public var clusterCAFile: String
+    public var clusterMaxMessageBytes: Int
     public var httpsHost: String
     public var httpsPort: Int
     public var httpsCertFile: String
@@ -75,6 +83,15 @@ public struct ServerConfig: Sendable {
         idleTimeoutMillis = ms("server.http.idle_timeout")
         h2MaxConcurrentStreams = Int(int("server.http2.max_concurrent_streams"))
         httpsEnabled = bool("server.https.enabled")
+        clusterEnabled = bool("cluster.enabled")
+        let (clusterHost, clusterPort) = ConfigValue.parseAddress(string("cluster.listen_address"))!
+        self.clusterHost = clusterHost
+        self.clusterPort = clusterPort
+        clusterAdvertise = string("cluster.advertise_address")
+        clusterCertFile = string("cluster.tls.cert_file")
+        clusterKeyFile = string("cluster.tls.key_file")
+        clusterCAFile = string("cluster.tls.client_ca_file")
+        clusterMaxMessageBytes = Int(bytes("cluster.rpc.max_message_size"))
         let (tlsHost, tlsPort) = ConfigValue.parseAddress(string("server.https.address"))!
         httpsHost = tlsHost
         httpsPort = tlsPort

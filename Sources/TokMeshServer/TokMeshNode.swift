@@ -69,7 +69,14 @@ public enum TokMeshNode {
         let clock = SystemClock()
         let dataDirectory = try DataDirectory.open(config.dataDirectory)
         defer { dataDirectory.release() }
-        let nodeID = try NodeIdentity.resolve(configured: config.nodeID, dataDirectory: config.dataDirectory, now: clock.nowMillis())
+        let certificateName = config.clusterEnabled ? CertificateName.commonName(pemFile: config.clusterCertFile) : nil
+        let nodeID = try NodeIdentity.resolve(configured: config.nodeID, dataDirectory: config.dataDirectory, now: clock.nowMillis(),
+                                              certificateName: certificateName)
+        if config.clusterEnabled && certificateName != nodeID {
+            throw ConfigFailure(issues: [ConfigIssue(code: .cfgCertificate, key: "cluster.tls.cert_file",
+                                                     message: "the certificate's CN (\(certificateName ?? "none")) must equal the node ID \(nodeID)", source: nil)])
+        }
+        let clusterID = try ClusterIdentity.load(dataDirectory: config.dataDirectory)
         let logger = Logger(level: Logger.Level(name: config.logLevel) ?? .info, clock: clock)
         logger.setNodeID(nodeID)
         logStartup(config, logger: logger)
@@ -110,6 +117,18 @@ public enum TokMeshNode {
         var h2 = H2Settings()
         h2.maxConcurrentStreams = UInt32(config.h2MaxConcurrentStreams)
         do {
+            if config.clusterEnabled {
+                let tls = try TLSServerContext.make(certFile: config.clusterCertFile, keyFile: config.clusterKeyFile,
+                                                    clientCAFile: config.clusterCAFile, alpn: ["h2"])
+                var clusterH2 = H2Settings()
+                clusterH2.maxConcurrentStreams = 256
+                let port = ClusterPort(node: node, clusterID: clusterID, incarnation: UInt64(clock.nowMillis()))
+                let cluster = try await HTTPServer.bindTLS(host: config.clusterHost, port: config.clusterPort, group: group, tls: tls,
+                                                           responder: port, stats: node.stats, idleTimeout: idle, h2Settings: clusterH2,
+                                                           h2Only: true, peerName: { CertificateName.commonName($0) })
+                servers.append(cluster)
+                logger.log(.info, "tokmesh.server", "listening", ["listener": "cluster", "address": .string("\(config.clusterHost):\(cluster.localPort ?? config.clusterPort)")])
+            }
             if config.httpsEnabled {
                 let tls = try TLSServerContext.make(certFile: config.httpsCertFile, keyFile: config.httpsKeyFile,
                                                     clientCAFile: config.httpsClientCAFile, alpn: ["h2", "http/1.1"])

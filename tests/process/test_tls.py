@@ -71,6 +71,7 @@ def test_https_needs_cert_and_key(certs):
     from tmlib import Node
 
     node = Node(["--server.https.enabled=true"], name="https-bad")
+    node.port = free_port()
     p = subprocess.run(node.command(), capture_output=True, text=True, timeout=60)
     assert p.returncode == 78, p.stdout + p.stderr
     assert "TM-CFG-1006" in p.stdout + p.stderr and "server.https.tls.cert_file" in p.stdout + p.stderr
