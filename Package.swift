@@ -63,7 +63,10 @@ let package = Package(
                 "TokMeshCore", "TokMeshProto", "TokMeshHTTP",
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(
@@ -83,6 +86,11 @@ let package = Package(
         .testTarget(name: "TokMeshStorageTests", dependencies: ["TokMeshStorage"]),
         .testTarget(name: "TokMeshAuthTests", dependencies: ["TokMeshAuth"]),
         .testTarget(name: "TokMeshProtoTests", dependencies: ["TokMeshProto"]),
+        .testTarget(name: "TokMeshRPCTests", dependencies: [
+            "TokMeshRPC", "TokMeshHTTP", "TokMeshProto", "TokMeshCore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .testTarget(name: "TokMeshServiceTests", dependencies: ["TokMeshService", "TokMeshServer"]),
     ],
     swiftLanguageModes: [.v6]
