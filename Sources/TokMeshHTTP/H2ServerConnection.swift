@@ -124,6 +124,7 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
         idleCheck = nil
         let open = streams
         streams.removeAll()
+        stats.openStreams.wrappingSubtract(open.count, ordering: .relaxed)
         for stream in open.values { stream.markClosed() }
         if let session {
             nghttp2_session_del(session)
@@ -218,6 +219,7 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
     fileprivate func beginHeaders(_ id: Int32) {
         guard let context else { return }
         streams[id] = H2ServerStream(id: id, connection: self, eventLoop: context.eventLoop, allocator: context.channel.allocator)
+        stats.openStreams.wrappingAdd(1, ordering: .relaxed)
     }
 
     fileprivate func header(_ id: Int32, name: UnsafeBufferPointer<UInt8>, value: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -275,7 +277,9 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
     fileprivate func endOfStream(_ id: Int32) { streams[id]?.clientEnded() }
 
     fileprivate func streamClosed(_ id: Int32) {
-        streams.removeValue(forKey: id)?.markClosed()
+        guard let stream = streams.removeValue(forKey: id) else { return }
+        stats.openStreams.wrappingSubtract(1, ordering: .relaxed)
+        stream.markClosed()
     }
 
     /// Answers a buffered request through the responder (as HTTP/1.1 would).

@@ -138,6 +138,7 @@ enum AdminRoutes {
                 "memory_usage_mb": .double((Double(ProcessInfo.residentBytes()) / 1_048_576 * 10).rounded() / 10),
                 "current_qps": .double((qps * 10).rounded() / 10),
                 "connections": .int(Int64(node.stats.openConnections.load(ordering: .relaxed))),
+                "http2_streams": .int(Int64(node.stats.openStreams.load(ordering: .relaxed))),
                 "threads": .int(Int64(ProcessInfo.threadCount())),
             ]),
         ]
