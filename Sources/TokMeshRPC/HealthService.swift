@@ -2,7 +2,8 @@
 // registered on the port are SERVING exactly when the node's readiness check passes (the same
 // test as `/ready`), NOT_SERVING otherwise. Check answers `not_found` for other names; Watch
 // sends the current status and then each change (SERVICE_UNKNOWN, kept open, for other names),
-// polling readiness on the call's event loop; List gives every name's status.
+// polling readiness on the call's event loop; List gives every name's status. It is the
+// service's `GrpcHealthV1HealthHandler` (Stubs/HealthStubs.swift).
 import NIOCore
 import TokMeshProto
 
@@ -26,54 +27,45 @@ public struct HealthService: Sendable {
         return isServing() ? .serving : .notServing
     }
 
-    static func response(_ status: Status) -> [UInt8] {
+    static func response(_ status: Status) -> GrpcHealthV1.HealthCheckResponse {
         var out = GrpcHealthV1.HealthCheckResponse()
         out.status = status
-        return out.serializedBytes()
+        return out
+    }
+}
+
+extension HealthService: GrpcHealthV1HealthHandler {
+    public func check(_ request: GrpcHealthV1.HealthCheckRequest, _ call: RPCCall) -> RPCTypedReply<GrpcHealthV1.HealthCheckResponse> {
+        guard let status = status(request.service) else { return .failure(RPCError(.notFound, "unknown service \(request.service)")) }
+        return .success(HealthService.response(status))
     }
 
-    public func implementations() -> [String: RPCImplementation] {
-        [
-            "Check": .unary { call, bytes in
-                let request: GrpcHealthV1.HealthCheckRequest
-                do throws(ProtoDecodingError) { request = try .init(serializedBytes: bytes) } catch {
-                    return .now(.failure(RPCError.malformed("HealthCheckRequest: \(error)", requestID: call.requestID)))
-                }
-                guard let status = status(request.service) else {
-                    return .now(.failure(RPCError(.notFound, "unknown service \(request.service)")))
-                }
-                return .now(.success(HealthService.response(status)))
-            },
-            "Watch": .serverStreaming { call, bytes, writer in
-                let request: GrpcHealthV1.HealthCheckRequest
-                do throws(ProtoDecodingError) { request = try .init(serializedBytes: bytes) } catch {
-                    return writer.finish(RPCError.malformed("HealthCheckRequest: \(error)", requestID: call.requestID))
-                }
-                let first = status(request.service) ?? .serviceUnknown
-                writer.send(HealthService.response(first))
-                guard self.status(request.service) != nil else { return }
-                let bound = NIOLoopBound(writer, eventLoop: call.eventLoop)
-                let last = NIOLoopBoundBox(first, eventLoop: call.eventLoop)
-                let task = call.eventLoop.scheduleRepeatedTask(initialDelay: Self.watchInterval, delay: Self.watchInterval) { task in
-                    let writer = bound.value
-                    guard !writer.isClosed else { return task.cancel() }
-                    let now = status(request.service) ?? .serviceUnknown
-                    if now != last.value {
-                        last.value = now
-                        writer.send(HealthService.response(now))
-                    }
-                }
-                writer.onCancel { task.cancel() }
-            },
-            "List": .unary { call, _ in
-                var out = GrpcHealthV1.HealthListResponse()
-                for name in [""] + serviceNames {
-                    var response = GrpcHealthV1.HealthCheckResponse()
-                    response.status = status(name) ?? .serviceUnknown
-                    out.statuses[name] = response
-                }
-                return .now(.success(out.serializedBytes()))
-            },
-        ]
+    public func watch(_ request: GrpcHealthV1.HealthCheckRequest, _ call: RPCCall,
+                      _ writer: RPCTypedStreamWriter<GrpcHealthV1.HealthCheckResponse>) {
+        let first = status(request.service) ?? .serviceUnknown
+        writer.send(HealthService.response(first))
+        guard status(request.service) != nil else { return }
+        let bound = NIOLoopBound(writer, eventLoop: call.eventLoop)
+        let last = NIOLoopBoundBox(first, eventLoop: call.eventLoop)
+        let task = call.eventLoop.scheduleRepeatedTask(initialDelay: Self.watchInterval, delay: Self.watchInterval) { task in
+            let writer = bound.value
+            guard !writer.isClosed else { return task.cancel() }
+            let now = status(request.service) ?? .serviceUnknown
+            if now != last.value {
+                last.value = now
+                writer.send(HealthService.response(now))
+            }
+        }
+        writer.onCancel { task.cancel() }
+    }
+
+    public func list(_ request: GrpcHealthV1.HealthListRequest, _ call: RPCCall) -> RPCTypedReply<GrpcHealthV1.HealthListResponse> {
+        var out = GrpcHealthV1.HealthListResponse()
+        for name in [""] + serviceNames {
+            var response = GrpcHealthV1.HealthCheckResponse()
+            response.status = status(name) ?? .serviceUnknown
+            out.statuses[name] = response
+        }
+        return .success(out)
     }
 }

@@ -3,7 +3,8 @@
 // gets one response: a file by name or by a symbol it defines (message, enum, service,
 // `Service.Method`) comes back first, followed by the dependencies not yet sent on this stream;
 // `list_services` names the services registered on the port; unknown names get
-// `error_response{5}`; extension queries get empty answers (proto3 without extensions).
+// `error_response{5}`; extension queries get empty answers (proto3 without extensions). It is
+// the `GrpcReflectionServerReflectionHandler` of both packages (Stubs/ReflectionStubs.swift).
 import NIOCore
 import TokMeshProto
 
@@ -16,30 +17,18 @@ public struct ReflectionService: Sendable {
         self.index = index
     }
 
-    public func implementations() -> [String: RPCImplementation] {
-        ["ServerReflectionInfo": .bidi { call, writer in Exchange(service: self, writer: writer, requestID: call.requestID) }]
-    }
-
     /// One reflection stream: answers each request as it arrives and remembers the files sent.
-    final class Exchange: RPCInbound {
+    final class Exchange: RPCTypedInbound {
         let service: ReflectionService
-        let writer: any RPCStreamWriter
-        let requestID: String
+        let writer: RPCTypedStreamWriter<GrpcReflectionV1.ServerReflectionResponse>
         var sent: Set<String> = []
 
-        init(service: ReflectionService, writer: any RPCStreamWriter, requestID: String) {
+        init(service: ReflectionService, writer: RPCTypedStreamWriter<GrpcReflectionV1.ServerReflectionResponse>) {
             self.service = service
             self.writer = writer
-            self.requestID = requestID
         }
 
-        func receive(_ message: [UInt8]) {
-            let request: GrpcReflectionV1.ServerReflectionRequest
-            do throws(ProtoDecodingError) { request = try .init(serializedBytes: message) } catch {
-                return writer.finish(RPCError.malformed("ServerReflectionRequest: \(error)", requestID: requestID))
-            }
-            writer.send(answer(request).serializedBytes())
-        }
+        func receive(_ request: GrpcReflectionV1.ServerReflectionRequest) { writer.send(answer(request)) }
 
         func receiveEnd() { writer.finish(nil) }
 
@@ -96,5 +85,12 @@ public struct ReflectionService: Sendable {
             error.errorMessage = message
             return .errorResponse(error)
         }
+    }
+}
+
+extension ReflectionService: GrpcReflectionServerReflectionHandler {
+    public func serverReflectionInfo(_ call: RPCCall, _ writer: RPCTypedStreamWriter<GrpcReflectionV1.ServerReflectionResponse>)
+        -> any RPCTypedInbound<GrpcReflectionV1.ServerReflectionRequest> {
+        Exchange(service: self, writer: writer)
     }
 }

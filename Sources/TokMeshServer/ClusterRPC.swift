@@ -5,7 +5,8 @@
 // credentials (`permission_denied`), the client certificate's CN must equal `tokmesh-node-id`
 // (`permission_denied`), and `tokmesh-cluster-id` must equal the local cluster ID
 // (`failed_precondition`, an ERROR log and the mismatch counter); an empty ID is accepted on
-// Ping and Join, and a node without an ID accepts any.
+// Ping and Join, and a node without an ID accepts any. The services are the typed stubs'
+// registrations (a handler serves the subset of methods it conforms to) behind the interceptor.
 import NIOCore
 import NIOHTTP1
 import Synchronization
@@ -23,42 +24,22 @@ final class ClusterPort: StreamResponder {
         limits.maxMessageSize = node.config.clusterMaxMessageBytes
         limits.compressionMinSize = node.config.rpcCompressionMinBytes
         limits.defaultTimeout = .milliseconds(node.config.rpcDefaultTimeoutMillis)
-        let cluster = TokMeshClusterV1Schema.file.services
-        let health = GrpcHealthV1Schema.file.services[0]
-        let reflectionV1 = GrpcReflectionV1Schema.file.services[0]
-        let reflectionV1Alpha = GrpcReflectionV1AlphaSchema.file.services[0]
-        let names = cluster.map(\.name) + [health.name, reflectionV1.name, reflectionV1Alpha.name]
+        let cluster = [TokMeshClusterV1ClusterService.schema, TokMeshClusterV1RaftService.schema, TokMeshClusterV1DataService.schema]
+        let names = cluster.map(\.name) + [GrpcHealthV1Health.schema, GrpcReflectionV1ServerReflection.schema,
+                                           GrpcReflectionV1AlphaServerReflection.schema].map(\.name)
         let reflection = ReflectionService(serviceNames: names)
         let guardRail = ClusterGuard(localClusterID: clusterID, logger: node.logger)
         self.guardRail = guardRail
-        var services: [(ProtoServiceSchema, [String: RPCImplementation])] = cluster.map { service in
-            var implementations: [String: RPCImplementation] = [:]
-            if service.name == "tokmesh.cluster.v1.ClusterService" {
-                implementations["Ping"] = guardRail.guarded(emptyIDAllowed: true) { call, bytes in
-                    ClusterPort.ping(call, bytes, nodeID: node.nodeID, clusterID: clusterID, incarnation: incarnation, now: node.clock.nowMillis())
-                }
-            }
-            return (service, implementations)
-        }
-        services.append((health, HealthService(serviceNames: names, isServing: { node.isReady }).implementations()))
-        services.append((reflectionV1, reflection.implementations()))
-        services.append((reflectionV1Alpha, reflection.implementations()))
+        let ping = ClusterPing(nodeID: node.nodeID, clusterID: clusterID, incarnation: incarnation, now: { node.clock.nowMillis() })
+        let services: [RPCServiceRegistration] = [
+            guardRail.guarding(TokMeshClusterV1ClusterService.registration(ping)),
+            guardRail.guarding((TokMeshClusterV1RaftService.schema, [:])),
+            guardRail.guarding((TokMeshClusterV1DataService.schema, [:])),
+            GrpcHealthV1Health.registration(HealthService(serviceNames: names, isServing: { node.isReady })),
+            GrpcReflectionV1ServerReflection.registration(reflection),
+            GrpcReflectionV1AlphaServerReflection.registration(reflection),
+        ]
         rpc = RPCDispatcher(router: RPCRouter(services: services, limits: limits, schemas: ProtoFiles.all))
-    }
-
-    static func ping(_ call: RPCCall, _ bytes: [UInt8], nodeID: String, clusterID: String, incarnation: UInt64, now: Int64) -> RPCReply {
-        do throws(ProtoDecodingError) {
-            _ = try TokMeshClusterV1.PingRequest(serializedBytes: bytes)
-        } catch {
-            return .now(.failure(RPCError.malformed("PingRequest: \(error)", requestID: call.requestID)))
-        }
-        var out = TokMeshClusterV1.PingResponse()
-        out.nodeId = nodeID
-        out.timestamp = now
-        out.clusterId = clusterID
-        out.incarnation = incarnation
-        out.membership = clusterID.isEmpty ? .uninitialized : .member
-        return .now(.success(out.serializedBytes()))
     }
 
     // MARK: StreamResponder (RPC only: anything else is 404)
@@ -85,6 +66,24 @@ final class ClusterPort: StreamResponder {
     }
 }
 
+/// ClusterService.Ping: this node's ID, cluster ID, incarnation and membership, and its clock.
+struct ClusterPing: TokMeshClusterV1ClusterService.PingHandler {
+    let nodeID: String
+    let clusterID: String
+    let incarnation: UInt64
+    let now: @Sendable () -> Int64
+
+    func ping(_ request: TokMeshClusterV1.PingRequest, _ call: RPCCall) -> RPCTypedReply<TokMeshClusterV1.PingResponse> {
+        var out = TokMeshClusterV1.PingResponse()
+        out.nodeId = nodeID
+        out.timestamp = now()
+        out.clusterId = clusterID
+        out.incarnation = incarnation
+        out.membership = clusterID.isEmpty ? .uninitialized : .member
+        return .success(out)
+    }
+}
+
 /// The cluster port's interceptor (spec/06 §9), applied to every cluster method.
 final class ClusterGuard: Sendable {
     let localClusterID: String
@@ -97,11 +96,15 @@ final class ClusterGuard: Sendable {
         self.logger = logger
     }
 
-    func guarded(emptyIDAllowed: Bool, _ run: @escaping @Sendable (RPCCall, [UInt8]) -> RPCReply) -> RPCImplementation {
-        .unary { [self] call, bytes in
-            if let refusal = check(call, emptyIDAllowed: emptyIDAllowed) { return .now(.failure(refusal)) }
-            return run(call, bytes)
-        }
+    /// Methods whose callers may not know the cluster ID yet.
+    static let emptyIDAllowed: Set<String> = ["Ping", "Join"]
+
+    /// The service with the interceptor in front of every method it serves (before the request is decoded).
+    func guarding(_ registration: RPCServiceRegistration) -> RPCServiceRegistration {
+        let (service, implementations) = registration
+        return (service, implementations.mapValues { implementation in
+            implementation.intercepted { [self] call in check(call, emptyIDAllowed: ClusterGuard.emptyIDAllowed.contains(call.method.name)) }
+        })
     }
 
     func check(_ call: RPCCall, emptyIDAllowed: Bool) -> RPCError? {

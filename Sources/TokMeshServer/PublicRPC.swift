@@ -11,17 +11,14 @@ enum PublicRPC {
         limits.maxMessageSize = node.config.rpcMaxMessageBytes
         limits.compressionMinSize = node.config.rpcCompressionMinBytes
         limits.defaultTimeout = .milliseconds(node.config.rpcDefaultTimeoutMillis)
-        let session = TokMeshV1Schema.file.services[0]
-        let health = GrpcHealthV1Schema.file.services[0]
-        let reflectionV1 = GrpcReflectionV1Schema.file.services[0]
-        let reflectionV1Alpha = GrpcReflectionV1AlphaSchema.file.services[0]
-        let names = [session.name, health.name, reflectionV1.name, reflectionV1Alpha.name]
+        let names = [TokMeshV1SessionService.schema, GrpcHealthV1Health.schema, GrpcReflectionV1ServerReflection.schema,
+                     GrpcReflectionV1AlphaServerReflection.schema].map(\.name)
         let reflection = ReflectionService(serviceNames: names)
         let router = RPCRouter(services: [
-            (session, SessionRPC.implementations(api)),
-            (health, HealthService(serviceNames: names, isServing: { node.isReady }).implementations()),
-            (reflectionV1, reflection.implementations()),
-            (reflectionV1Alpha, reflection.implementations()),
+            TokMeshV1SessionService.registration(SessionRPC(responder: api)),
+            GrpcHealthV1Health.registration(HealthService(serviceNames: names, isServing: { node.isReady })),
+            GrpcReflectionV1ServerReflection.registration(reflection),
+            GrpcReflectionV1AlphaServerReflection.registration(reflection),
         ], limits: limits, schemas: ProtoFiles.all)
         return PortResponder(api: api, rpc: RPCDispatcher(router: router))
     }

@@ -4,7 +4,8 @@
 // the wait for the WAL — so the two surfaces cannot drift apart in rules or codes. The adapter
 // turns the protobuf request into the route's JSON body or query, and the route's envelope back
 // into the protobuf response or an RPC error with its TM code. ValidateToken returns token
-// verdicts (TM-TOKN-4000/4010/4011/4012) in the body with status OK.
+// verdicts (TM-TOKN-4000/4010/4011/4012) in the body with status OK. SessionRPC is the
+// service's `TokMeshV1SessionServiceHandler`; the stub's registration decodes the requests.
 import NIOCore
 import NIOHTTP1
 import TokMeshCore
@@ -12,177 +13,191 @@ import TokMeshHTTP
 import TokMeshProto
 import TokMeshRPC
 
-enum SessionRPC {
+struct SessionRPC: TokMeshV1SessionServiceHandler {
+    typealias V1 = TokMeshV1
+
     /// Metadata copied onto the internal request (credentials, anti-replay, client identity).
     static let forwardedHeaders = ["authorization", "x-api-key", "x-timestamp", "x-nonce", "user-agent", "x-forwarded-for", "x-real-ip"]
 
-    static func implementations(_ responder: APIResponder) -> [String: RPCImplementation] {
-        typealias V1 = TokMeshV1
-        return [
-            "CreateSession": unary(responder, V1.CreateSessionRequest.self) { (r: V1.CreateSessionRequest) throws(TokMeshError) in
-                var body: JSONObject = ["user_id": .string(r.userId)]
-                if !r.deviceId.isEmpty { body["device_id"] = .string(r.deviceId) }
-                if r.ttlSeconds != 0 { body["ttl_seconds"] = .int(r.ttlSeconds) }
-                if !r.data.isEmpty { body["data"] = .object(stringMap(r.data)) }
-                if !r.token.isEmpty { body["token"] = .string(r.token) }
-                if !r.sessionId.isEmpty { body["session_id"] = .string(r.sessionId) }
-                if !r.ipAddress.isEmpty { body["ip_address"] = .string(r.ipAddress) }
-                if !r.userAgent.isEmpty { body["user_agent"] = .string(r.userAgent) }
-                return (.POST, "/sessions", body)
-            } decode: { data -> V1.CreateSessionResponse in
-                var out = V1.CreateSessionResponse()
-                out.sessionId = data["session_id"]?.stringValue ?? ""
-                out.token = data["token"]?.stringValue ?? ""
-                out.expiresAt = data["expires_at"]?.intValue ?? 0
-                out.userId = data["user_id"]?.stringValue ?? ""
-                out.createdAt = data["created_at"]?.intValue ?? 0
-                out.version = UInt64(clamping: data["version"]?.intValue ?? 0)
-                return out
-            },
-            "GetSession": unary(responder, V1.GetSessionRequest.self) { (r: V1.GetSessionRequest) throws(TokMeshError) in
-                (.GET, "/sessions/" + (try idSegment(r.sessionId, "session_id")), nil)
-            } decode: { data -> V1.GetSessionResponse in
-                var out = V1.GetSessionResponse()
-                out.session = session(data)
-                return out
-            },
-            "ValidateToken": unary(responder, V1.ValidateTokenRequest.self) { (r: V1.ValidateTokenRequest) throws(TokMeshError) in
-                var body: JSONObject = ["token": .string(r.token)]
-                if r.touch { body["touch"] = .bool(true) }
-                if !r.ipAddress.isEmpty { body["ip_address"] = .string(r.ipAddress) }
-                if !r.userAgent.isEmpty { body["user_agent"] = .string(r.userAgent) }
-                return (.POST, "/tokens/validate", body)
-            } decode: { data -> V1.ValidateTokenResponse in
-                var out = V1.ValidateTokenResponse()
-                out.valid = data["valid"]?.boolValue ?? false
-                if let s = data["session"]?.objectValue { out.session = session(s) }
-                return out
-            } verdict: { error -> V1.ValidateTokenResponse? in
-                guard [.toknMalformed, .toknUnknown, .toknExpired, .toknRevoked].contains(error.code) else { return nil }
-                var out = V1.ValidateTokenResponse()
-                out.errorCode = error.code.rawValue
-                out.errorMessage = error.message
-                out.revokedAt = error.details["revoked_at"]?.intValue ?? 0
-                return out
-            },
-            "TouchSession": unary(responder, V1.TouchSessionRequest.self) { (r: V1.TouchSessionRequest) throws(TokMeshError) in
-                (.POST, "/sessions/" + (try idSegment(r.sessionId, "session_id")) + "/touch", JSONObject())
-            } decode: { data -> V1.TouchSessionResponse in
-                var out = V1.TouchSessionResponse()
-                out.session = session(data)
-                return out
-            },
-            "RenewSession": unary(responder, V1.RenewSessionRequest.self) { (r: V1.RenewSessionRequest) throws(TokMeshError) in
-                var body: JSONObject = ["ttl_seconds": .int(r.ttlSeconds)]
-                if r.expectedVersion != 0 { body["expected_version"] = .uint(r.expectedVersion) }
-                return (.POST, "/sessions/" + (try idSegment(r.sessionId, "session_id")) + "/renew", body)
-            } decode: { data -> V1.RenewSessionResponse in
-                var out = V1.RenewSessionResponse()
-                out.newExpiresAt = data["new_expires_at"]?.intValue ?? 0
-                out.previousExpiresAt = data["previous_expires_at"]?.intValue ?? 0
-                out.version = UInt64(clamping: data["version"]?.intValue ?? 0)
-                out.sessionId = data["session_id"]?.stringValue ?? ""
-                return out
-            },
-            "RevokeSession": unary(responder, V1.RevokeSessionRequest.self) { (r: V1.RevokeSessionRequest) throws(TokMeshError) in
-                (.POST, "/sessions/" + (try idSegment(r.sessionId, "session_id")) + "/revoke", r.sync ? ["sync": .bool(true)] : JSONObject())
-            } decode: { data -> V1.RevokeSessionResponse in
-                var out = V1.RevokeSessionResponse()
-                out.revoked = data["revoked"]?.boolValue ?? false
-                out.sessionId = data["session_id"]?.stringValue ?? ""
-                out.revokedAt = data["revoked_at"]?.intValue ?? 0
-                return out
-            },
-            "RevokeUserSessions": unary(responder, V1.RevokeUserSessionsRequest.self) { (r: V1.RevokeUserSessionsRequest) throws(TokMeshError) in
-                (.POST, "/users/" + (try idSegment(r.userId, "user_id")) + "/sessions/revoke", r.sync ? ["sync": .bool(true)] : JSONObject())
-            } decode: { data -> V1.RevokeUserSessionsResponse in
-                var out = V1.RevokeUserSessionsResponse()
-                out.revokedCount = UInt32(clamping: data["revoked_count"]?.intValue ?? 0)
-                out.userId = data["user_id"]?.stringValue ?? ""
-                return out
-            },
-            "ListSessions": unary(responder, V1.ListSessionsRequest.self) { (r: V1.ListSessionsRequest) throws(TokMeshError) in
-                var query: [(String, String)] = []
-                for (name, value) in [("user_id", r.userId), ("device_id", r.deviceId), ("key_id", r.keyId), ("ip_address", r.ipAddress),
-                                      ("status", r.status), ("sort_by", r.sortBy), ("sort_order", r.sortOrder)] where !value.isEmpty {
-                    query.append((name, value))
-                }
-                for (name, value) in [("created_after", r.createdAfter), ("created_before", r.createdBefore), ("active_after", r.activeAfter)]
-                where value != 0 {
-                    query.append((name, String(value)))
-                }
-                if r.page != 0 { query.append(("page", String(r.page))) }
-                if r.size != 0 { query.append(("size", String(r.size))) }
-                let uri = "/sessions" + (query.isEmpty ? "" : "?" + query.map { $0.0 + "=" + pathSegment($0.1) }.joined(separator: "&"))
-                return (.GET, uri, nil)
-            } decode: { data -> V1.ListSessionsResponse in
-                var out = V1.ListSessionsResponse()
-                out.items = (data["items"]?.arrayValue ?? []).compactMap { $0.objectValue.map(session) }
-                if let p = data["pagination"]?.objectValue {
-                    var page = V1.Pagination()
-                    page.page = UInt32(clamping: p["page"]?.intValue ?? 0)
-                    page.size = UInt32(clamping: p["size"]?.intValue ?? 0)
-                    page.total = UInt64(clamping: p["total"]?.intValue ?? 0)
-                    out.pagination = page
-                }
-                return out
-            },
-        ]
+    let responder: APIResponder
+
+    func createSession(_ request: V1.CreateSessionRequest, _ call: RPCCall) -> RPCTypedReply<V1.CreateSessionResponse> {
+        unary(call, request) { (r: V1.CreateSessionRequest) throws(TokMeshError) in
+            var body: JSONObject = ["user_id": .string(r.userId)]
+            if !r.deviceId.isEmpty { body["device_id"] = .string(r.deviceId) }
+            if r.ttlSeconds != 0 { body["ttl_seconds"] = .int(r.ttlSeconds) }
+            if !r.data.isEmpty { body["data"] = .object(Self.stringMap(r.data)) }
+            if !r.token.isEmpty { body["token"] = .string(r.token) }
+            if !r.sessionId.isEmpty { body["session_id"] = .string(r.sessionId) }
+            if !r.ipAddress.isEmpty { body["ip_address"] = .string(r.ipAddress) }
+            if !r.userAgent.isEmpty { body["user_agent"] = .string(r.userAgent) }
+            return (.POST, "/sessions", body)
+        } decode: { data -> V1.CreateSessionResponse in
+            var out = V1.CreateSessionResponse()
+            out.sessionId = data["session_id"]?.stringValue ?? ""
+            out.token = data["token"]?.stringValue ?? ""
+            out.expiresAt = data["expires_at"]?.intValue ?? 0
+            out.userId = data["user_id"]?.stringValue ?? ""
+            out.createdAt = data["created_at"]?.intValue ?? 0
+            out.version = UInt64(clamping: data["version"]?.intValue ?? 0)
+            return out
+        }
+    }
+
+    func getSession(_ request: V1.GetSessionRequest, _ call: RPCCall) -> RPCTypedReply<V1.GetSessionResponse> {
+        unary(call, request) { (r: V1.GetSessionRequest) throws(TokMeshError) in
+            (.GET, "/sessions/" + (try Self.idSegment(r.sessionId, "session_id")), nil)
+        } decode: { data -> V1.GetSessionResponse in
+            var out = V1.GetSessionResponse()
+            out.session = Self.session(data)
+            return out
+        }
+    }
+
+    func validateToken(_ request: V1.ValidateTokenRequest, _ call: RPCCall) -> RPCTypedReply<V1.ValidateTokenResponse> {
+        unary(call, request) { (r: V1.ValidateTokenRequest) throws(TokMeshError) in
+            var body: JSONObject = ["token": .string(r.token)]
+            if r.touch { body["touch"] = .bool(true) }
+            if !r.ipAddress.isEmpty { body["ip_address"] = .string(r.ipAddress) }
+            if !r.userAgent.isEmpty { body["user_agent"] = .string(r.userAgent) }
+            return (.POST, "/tokens/validate", body)
+        } decode: { data -> V1.ValidateTokenResponse in
+            var out = V1.ValidateTokenResponse()
+            out.valid = data["valid"]?.boolValue ?? false
+            if let s = data["session"]?.objectValue { out.session = Self.session(s) }
+            return out
+        } verdict: { error -> V1.ValidateTokenResponse? in
+            guard [.toknMalformed, .toknUnknown, .toknExpired, .toknRevoked].contains(error.code) else { return nil }
+            var out = V1.ValidateTokenResponse()
+            out.errorCode = error.code.rawValue
+            out.errorMessage = error.message
+            out.revokedAt = error.details["revoked_at"]?.intValue ?? 0
+            return out
+        }
+    }
+
+    func touchSession(_ request: V1.TouchSessionRequest, _ call: RPCCall) -> RPCTypedReply<V1.TouchSessionResponse> {
+        unary(call, request) { (r: V1.TouchSessionRequest) throws(TokMeshError) in
+            (.POST, "/sessions/" + (try Self.idSegment(r.sessionId, "session_id")) + "/touch", JSONObject())
+        } decode: { data -> V1.TouchSessionResponse in
+            var out = V1.TouchSessionResponse()
+            out.session = Self.session(data)
+            return out
+        }
+    }
+
+    func renewSession(_ request: V1.RenewSessionRequest, _ call: RPCCall) -> RPCTypedReply<V1.RenewSessionResponse> {
+        unary(call, request) { (r: V1.RenewSessionRequest) throws(TokMeshError) in
+            var body: JSONObject = ["ttl_seconds": .int(r.ttlSeconds)]
+            if r.expectedVersion != 0 { body["expected_version"] = .uint(r.expectedVersion) }
+            return (.POST, "/sessions/" + (try Self.idSegment(r.sessionId, "session_id")) + "/renew", body)
+        } decode: { data -> V1.RenewSessionResponse in
+            var out = V1.RenewSessionResponse()
+            out.newExpiresAt = data["new_expires_at"]?.intValue ?? 0
+            out.previousExpiresAt = data["previous_expires_at"]?.intValue ?? 0
+            out.version = UInt64(clamping: data["version"]?.intValue ?? 0)
+            out.sessionId = data["session_id"]?.stringValue ?? ""
+            return out
+        }
+    }
+
+    func revokeSession(_ request: V1.RevokeSessionRequest, _ call: RPCCall) -> RPCTypedReply<V1.RevokeSessionResponse> {
+        unary(call, request) { (r: V1.RevokeSessionRequest) throws(TokMeshError) in
+            (.POST, "/sessions/" + (try Self.idSegment(r.sessionId, "session_id")) + "/revoke", r.sync ? ["sync": .bool(true)] : JSONObject())
+        } decode: { data -> V1.RevokeSessionResponse in
+            var out = V1.RevokeSessionResponse()
+            out.revoked = data["revoked"]?.boolValue ?? false
+            out.sessionId = data["session_id"]?.stringValue ?? ""
+            out.revokedAt = data["revoked_at"]?.intValue ?? 0
+            return out
+        }
+    }
+
+    func revokeUserSessions(_ request: V1.RevokeUserSessionsRequest, _ call: RPCCall) -> RPCTypedReply<V1.RevokeUserSessionsResponse> {
+        unary(call, request) { (r: V1.RevokeUserSessionsRequest) throws(TokMeshError) in
+            (.POST, "/users/" + (try Self.idSegment(r.userId, "user_id")) + "/sessions/revoke", r.sync ? ["sync": .bool(true)] : JSONObject())
+        } decode: { data -> V1.RevokeUserSessionsResponse in
+            var out = V1.RevokeUserSessionsResponse()
+            out.revokedCount = UInt32(clamping: data["revoked_count"]?.intValue ?? 0)
+            out.userId = data["user_id"]?.stringValue ?? ""
+            return out
+        }
+    }
+
+    func listSessions(_ request: V1.ListSessionsRequest, _ call: RPCCall) -> RPCTypedReply<V1.ListSessionsResponse> {
+        unary(call, request) { (r: V1.ListSessionsRequest) throws(TokMeshError) in
+            var query: [(String, String)] = []
+            for (name, value) in [("user_id", r.userId), ("device_id", r.deviceId), ("key_id", r.keyId), ("ip_address", r.ipAddress),
+                                  ("status", r.status), ("sort_by", r.sortBy), ("sort_order", r.sortOrder)] where !value.isEmpty {
+                query.append((name, value))
+            }
+            for (name, value) in [("created_after", r.createdAfter), ("created_before", r.createdBefore), ("active_after", r.activeAfter)]
+            where value != 0 {
+                query.append((name, String(value)))
+            }
+            if r.page != 0 { query.append(("page", String(r.page))) }
+            if r.size != 0 { query.append(("size", String(r.size))) }
+            let uri = "/sessions" + (query.isEmpty ? "" : "?" + query.map { $0.0 + "=" + Self.pathSegment($0.1) }.joined(separator: "&"))
+            return (.GET, uri, nil)
+        } decode: { data -> V1.ListSessionsResponse in
+            var out = V1.ListSessionsResponse()
+            out.items = (data["items"]?.arrayValue ?? []).compactMap { $0.objectValue.map(Self.session) }
+            if let p = data["pagination"]?.objectValue {
+                var page = V1.Pagination()
+                page.page = UInt32(clamping: p["page"]?.intValue ?? 0)
+                page.size = UInt32(clamping: p["size"]?.intValue ?? 0)
+                page.total = UInt64(clamping: p["total"]?.intValue ?? 0)
+                out.pagination = page
+            }
+            return out
+        }
     }
 
     /// One unary RPC on top of its HTTP twin: `route` builds the internal request, `decode`
     /// reads the success envelope's `data`, `verdict` may turn an error into a response.
-    static func unary<Request: ProtoMessage, Response: ProtoMessage>(
-        _ responder: APIResponder, _ type: Request.Type,
-        route: @escaping @Sendable (Request) throws(TokMeshError) -> (HTTPMethod, String, JSONObject?),
+    func unary<Request: ProtoMessage, Response: ProtoMessage>(
+        _ call: RPCCall, _ request: Request,
+        route: (Request) throws(TokMeshError) -> (HTTPMethod, String, JSONObject?),
         decode: @escaping @Sendable (JSONObject) -> Response,
         verdict: (@Sendable (TokMeshError) -> Response?)? = nil
-    ) -> RPCImplementation {
-        .unary { call, bytes in
-            let request: Request
-            do throws(ProtoDecodingError) {
-                request = try Request(serializedBytes: bytes)
-            } catch {
-                return .now(.failure(RPCError.malformed("\(Request.protoName): \(error)", requestID: call.requestID)))
-            }
-            let method: HTTPMethod, uri: String, body: JSONObject?
-            do throws(TokMeshError) {
-                (method, uri, body) = try route(request)
-            } catch {
-                return .now(.failure(RPCError(error, requestID: call.requestID)))
-            }
-            var headers = HTTPHeaders()
-            for name in forwardedHeaders { for value in call.headers[name] { headers.add(name: name, value: value) } }
-            headers.add(name: "x-request-id", value: call.requestID)
-            if body != nil { headers.add(name: "content-type", value: "application/json") }
-            let inner = ServerRequest(method: method, uri: uri, headers: headers, body: body.map { JSONWriter.write(.object($0)) } ?? [],
-                                         peer: call.peer, version: HTTPVersion(major: 2, minor: 0))
-            let answer: @Sendable (ServerResponse) -> Result<[UInt8], RPCError> = { response in
-                translate(response, requestID: call.requestID, decode: decode, verdict: verdict)
-            }
-            switch responder.respond(to: inner, on: call.eventLoop) {
-            case .now(let response):
-                return .now(answer(response))
-            case .later(let future):
-                return .later(future.flatMapThrowing { response in try answer(response).get() })
-            }
+    ) -> RPCTypedReply<Response> {
+        let method: HTTPMethod, uri: String, body: JSONObject?
+        do throws(TokMeshError) {
+            (method, uri, body) = try route(request)
+        } catch {
+            return .failure(RPCError(error, requestID: call.requestID))
+        }
+        var headers = HTTPHeaders()
+        for name in SessionRPC.forwardedHeaders { for value in call.headers[name] { headers.add(name: name, value: value) } }
+        headers.add(name: "x-request-id", value: call.requestID)
+        if body != nil { headers.add(name: "content-type", value: "application/json") }
+        let inner = ServerRequest(method: method, uri: uri, headers: headers, body: body.map { JSONWriter.write(.object($0)) } ?? [],
+                                  peer: call.peer, version: HTTPVersion(major: 2, minor: 0))
+        let answer: @Sendable (ServerResponse) -> Result<Response, RPCError> = { response in
+            SessionRPC.translate(response, requestID: call.requestID, decode: decode, verdict: verdict)
+        }
+        switch responder.respond(to: inner, on: call.eventLoop) {
+        case .now(let response):
+            return .now(answer(response))
+        case .later(let future):
+            return .later(future.flatMapThrowing { response in try answer(response).get() })
         }
     }
 
-    /// The route's envelope as the RPC's response bytes or error.
+    /// The route's envelope as the RPC's response or error.
     static func translate<Response: ProtoMessage>(_ response: ServerResponse, requestID: String, decode: (JSONObject) -> Response,
-                                                  verdict: ((TokMeshError) -> Response?)?) -> Result<[UInt8], RPCError> {
+                                                  verdict: ((TokMeshError) -> Response?)?) -> Result<Response, RPCError> {
         let bytes = response.body.map { Array($0.readableBytesView) } ?? []
         guard let envelope = (try? JSONParser.parse(bytes))?.objectValue else {
             return .failure(RPCError(.internalError, "TM-SYS-5000 internal error"))
         }
         if response.status.code < 300 {
-            return .success(decode(envelope["data"]?.objectValue ?? JSONObject()).serializedBytes())
+            return .success(decode(envelope["data"]?.objectValue ?? JSONObject()))
         }
         let code = envelope["code"]?.stringValue.flatMap(ErrorCode.init(rawValue:)) ?? .sysInternal
         var error = TokMeshError(code, envelope["message"]?.stringValue, details: envelope["details"]?.objectValue ?? JSONObject())
         error.headers = response.headers.filter { $0.name.lowercased() == "retry-after" }.map { ($0.name, $0.value) }
-        if let verdict, let answer = verdict(error) { return .success(answer.serializedBytes()) }
+        if let verdict, let answer = verdict(error) { return .success(answer) }
         return .failure(RPCError(error, requestID: requestID))
     }
 
