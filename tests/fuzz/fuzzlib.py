@@ -22,6 +22,7 @@ import http.client
 import json
 import os
 import random
+import re
 import select
 import socket
 import struct
@@ -1356,7 +1357,7 @@ def run_fuzzer(name: str, one: Callable[["Harness", random.Random, int], None], 
         nonlocal findings
         findings += 1
         h.report(args.seed, iteration, what)
-        key = what.split(":", 2)[0] + ":" + " ".join(what.split(":", 2)[1:])[:90]
+        key = re.sub(r"\d+", "N", what.split(":", 2)[0] + ":" + " ".join(what.split(":", 2)[1:])[:90])
         signatures.setdefault(key, []).append(iteration)
 
     def crashed() -> bool:
