@@ -33,6 +33,10 @@ struct SchemaRoundTrip {
     /// Every message of these files by name; nested message types are looked up here.
     let messages: [String: ProtoMessageSchema]
     let enums: [String: ProtoEnumSchema]
+    /// With `extremes`, about a quarter of the integers are boundary values (min, max, -1, 2^63)
+    /// and some strings and bytes are long (two-byte lengths) or use four-byte UTF-8. Off by
+    /// default, so the codec tests' seeded sequences stay as they were.
+    var extremes = false
 
     init(_ files: [ProtoFileSchema]) {
         messages = Dictionary(uniqueKeysWithValues: files.flatMap(\.messages).map { ($0.name, $0) })
@@ -73,12 +77,66 @@ struct SchemaRoundTrip {
 
     static func randomString(_ rng: inout SplitMix64, allowEmpty: Bool = false) -> String {
         let count = allowEmpty ? Int(rng.next() % 12) : Int(1 + rng.next() % 12)
-        return String((0..<count).map { _ in Character(Unicode.Scalar(UInt32(0x21 + rng.next() % 0x500))!) })
+        var utf8: [UInt8] = []
+        for _ in 0..<count { appendUTF8(UInt32(0x21 + rng.next() % 0x500), to: &utf8) }
+        return String(decoding: utf8, as: UTF8.self)
+    }
+
+    /// One scalar (never a surrogate) as UTF-8: cheaper than building Characters in debug builds.
+    static func appendUTF8(_ v: UInt32, to out: inout [UInt8]) {
+        if v < 0x80 {
+            out.append(UInt8(v))
+            return
+        }
+        if v < 0x800 {
+            out.append(UInt8(0xC0 | v >> 6))
+        } else {
+            if v < 0x10000 {
+                out.append(UInt8(0xE0 | v >> 12))
+            } else {
+                out.append(UInt8(0xF0 | v >> 18))
+                out.append(UInt8(0x80 | v >> 12 & 0x3F))
+            }
+            out.append(UInt8(0x80 | v >> 6 & 0x3F))
+        }
+        out.append(UInt8(0x80 | v & 0x3F))
     }
 
     static func randomBytes(_ rng: inout SplitMix64, allowEmpty: Bool = false) -> [UInt8] {
         let count = allowEmpty ? Int(rng.next() % 24) : Int(1 + rng.next() % 24)
         return (0..<count).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    }
+
+    /// A string: usually `randomString`; with `extremes`, sometimes 60-180 scalars mixing
+    /// ASCII, two- and four-byte UTF-8 (over 127 bytes: a two-byte length).
+    func string(_ rng: inout SplitMix64, allowEmpty: Bool = false) -> String {
+        guard extremes, rng.next() % 16 == 0 else { return Self.randomString(&rng, allowEmpty: allowEmpty) }
+        var utf8: [UInt8] = []
+        for _ in 0..<Int(60 + rng.next() % 120) {
+            let (low, size): (UInt32, UInt64) = [(0x20, 0x5F), (0x80, 0x780), (0x1F300, 0x350)][Int(rng.next() % 3)]
+            Self.appendUTF8(low + UInt32(rng.next() % size), to: &utf8)
+        }
+        return String(decoding: utf8, as: UTF8.self)
+    }
+
+    /// Bytes: usually `randomBytes`; with `extremes`, sometimes 128-400 of them.
+    func bytes(_ rng: inout SplitMix64, allowEmpty: Bool = false) -> [UInt8] {
+        guard extremes, rng.next() % 16 == 0 else { return Self.randomBytes(&rng, allowEmpty: allowEmpty) }
+        return (0..<Int(128 + rng.next() % 273)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+    }
+
+    /// With `extremes`, now and then a boundary value of an integer type, as its varint; never 0.
+    func extremeVarint(_ type: ProtoFieldType, _ rng: inout SplitMix64) -> UInt64? {
+        guard extremes, rng.next() % 4 == 0 else { return nil }
+        let signed32: [Int32] = [.min, .max, -1, 1]
+        let pick = Int(rng.next() % 4)
+        switch type {
+        case .int64: return UInt64(bitPattern: [Int64.min, .max, -1, 1][pick])
+        case .uint64: return [UInt64.max, 1 << 63, 128, 1][pick]
+        case .int32, .enumeration: return UInt64(bitPattern: Int64(signed32[pick]))
+        case .uint32: return UInt64([UInt32.max, 1 << 31, 128, 1][pick])
+        default: return nil
+        }
     }
 
     /// A random non-zero enum number: usually a named one, sometimes one the schema does not name.
@@ -93,9 +151,13 @@ struct SchemaRoundTrip {
     func writeElement(_ number: Int, _ type: ProtoFieldType, _ w: inout ProtoWriter, _ rng: inout SplitMix64, depth: Int,
                       allowDefault: Bool) {
         let zero = allowDefault && rng.next() % 6 == 0
+        if !zero, let extreme = extremeVarint(type, &rng) {
+            w.write(number, varintElement: extreme)
+            return
+        }
         switch type {
-        case .string: w.write(number, stringElement: zero ? "" : Self.randomString(&rng))
-        case .bytes: w.write(number, bytesElement: zero ? [] : Self.randomBytes(&rng))
+        case .string: w.write(number, stringElement: zero ? "" : string(&rng))
+        case .bytes: w.write(number, bytesElement: zero ? [] : bytes(&rng))
         case .int64: w.write(number, varintElement: zero ? 0 : rng.next() | 1)
         case .uint64: w.write(number, varintElement: zero ? 0 : rng.next() | 1)
         case .int32: w.write(number, varintElement: zero ? 0 : UInt64(bitPattern: Int64(Int32(truncatingIfNeeded: rng.next()) | 1)))
@@ -129,7 +191,7 @@ struct SchemaRoundTrip {
         switch key {
         case .string:
             var entries: [String: [UInt8]] = [:]
-            for _ in 0..<count { entries[Self.randomString(&rng, allowEmpty: true)] = mapValue(value, &rng, depth: depth) }
+            for _ in 0..<count { entries[string(&rng, allowEmpty: true)] = mapValue(value, &rng, depth: depth) }
             w.writeMap(number, entries, key: { $0.write(1, string: $1) }, value: { $0.append(raw: $1) })
         case .uint32:
             var entries: [UInt32: [UInt8]] = [:]
@@ -145,7 +207,7 @@ struct SchemaRoundTrip {
     func mapValue(_ type: ProtoFieldType, _ rng: inout SplitMix64, depth: Int) -> [UInt8] {
         var w = ProtoWriter()
         switch type {
-        case .string: w.write(2, string: Self.randomString(&rng, allowEmpty: true))
+        case .string: w.write(2, string: string(&rng, allowEmpty: true))
         case .int64: w.write(2, int64: rng.next() % 5 == 0 ? 0 : Int64(bitPattern: rng.next()))
         case .message(let name): w.write(2, message: depth < 3 ? randomMessage(name, &rng, depth: depth + 1) : [])
         default: Issue.record("the test has no generator for map values of \(type)")
