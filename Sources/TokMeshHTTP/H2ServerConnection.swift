@@ -346,6 +346,13 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
             H2ServerConnection.connection(userData).stream(frame.pointee.hd.stream_id)?.responseEnded()
             return 0
         }
+        // A response HEADERS frame that cannot be sent (e.g. over the header block limit) would
+        // leave the stream open forever: reset it instead.
+        nghttp2_session_callbacks_set_on_frame_not_send_callback(callbacks) { session, frame, _, _ in
+            guard let frame, UInt32(frame.pointee.hd.type) == NGHTTP2_HEADERS.rawValue else { return 0 }
+            nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), frame.pointee.hd.stream_id, NGHTTP2_INTERNAL_ERROR.rawValue)
+            return 0
+        }
         nghttp2_session_callbacks_set_on_stream_close_callback(callbacks) { _, streamID, _, userData in
             H2ServerConnection.connection(userData).streamClosed(streamID)
             return 0

@@ -13,7 +13,7 @@ enum ConnectError {
             if !detail.requestId.isEmpty { debug["requestId"] = .string(detail.requestId) }
             if !detail.details.isEmpty {
                 var details = JSONObject()
-                for key in detail.details.keys.sorted() { details[key] = .string(detail.details[key]!) }
+                for key in detail.details.keys.sorted() { details.append(key, .string(detail.details[key]!)) }
                 debug["details"] = .object(details)
             }
             if detail.retryAfterMs != 0 { debug["retryAfterMs"] = .string(String(detail.retryAfterMs)) }

@@ -36,7 +36,7 @@ public struct HealthService: Sendable {
 
 extension HealthService: GrpcHealthV1HealthHandler {
     public func check(_ request: GrpcHealthV1.HealthCheckRequest, _ call: RPCCall) -> RPCTypedReply<GrpcHealthV1.HealthCheckResponse> {
-        guard let status = status(request.service) else { return .failure(RPCError(.notFound, "unknown service \(request.service)")) }
+        guard let status = status(request.service) else { return .failure(RPCError(.notFound, "unknown service \(request.service.prefix(128))")) }
         return .success(HealthService.response(status))
     }
 

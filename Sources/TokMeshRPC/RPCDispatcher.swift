@@ -158,18 +158,20 @@ public final class RPCDispatcher: Sendable {
                 return RPCDispatcher.connectErrorResponse(error, requestID: requestID)
             }
         }
+        // The deadline is checked before the method runs: a call refused for a bad header must
+        // not have taken effect (and no promise may be left behind).
+        var timeout = router.limits.defaultTimeout
+        if let raw = request.headers.first(name: "connect-timeout-ms") {
+            guard let ms = Int64(raw), ms >= 0, raw.utf8.count <= 10 else {
+                return .now(connectError(RPCError.malformed("connect-timeout-ms is not valid", requestID: requestID), requestID: requestID))
+            }
+            timeout = .milliseconds(ms)
+        }
         switch run(rpcCall, input) {
         case .now(let result):
             return .now(encode(result))
         case .later(let future):
             let promise = eventLoop.makePromise(of: ServerResponse.self)
-            var timeout = router.limits.defaultTimeout
-            if let raw = request.headers.first(name: "connect-timeout-ms") {
-                guard let ms = Int64(raw), ms >= 0, raw.utf8.count <= 10 else {
-                    return .now(connectError(RPCError.malformed("connect-timeout-ms is not valid", requestID: requestID), requestID: requestID))
-                }
-                timeout = .milliseconds(ms)
-            }
             let deadline = eventLoop.scheduleTask(in: timeout) {
                 promise.succeed(encode(.failure(RPCError(.deadlineExceeded, "deadline exceeded"))))
             }

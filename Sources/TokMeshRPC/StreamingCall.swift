@@ -291,10 +291,19 @@ final class StreamingCall: StreamHandler, RPCStreamWriter {
         }
     }
 
-    /// `grpc-message` percent-encoding: bytes outside printable ASCII, and `%`.
+    /// Longest `grpc-message` sent: messages echo caller input, and a header block over
+    /// nghttp2's send limit would never leave (found by Scripts/fuzz proto).
+    static let messageBytesMax = 1024
+
+    /// `grpc-message` percent-encoding: bytes outside printable ASCII, and `%`; cut at
+    /// `messageBytesMax` encoded bytes.
     static func percentEncode(_ text: String) -> String {
         var out = ""
         for byte in text.utf8 {
+            if out.utf8.count + 3 > messageBytesMax {
+                out.append("...")
+                break
+            }
             if byte >= 0x20 && byte <= 0x7E && byte != UInt8(ascii: "%") {
                 out.unicodeScalars.append(Unicode.Scalar(byte))
             } else {

@@ -222,7 +222,9 @@ struct SessionRPC: TokMeshV1SessionServiceHandler {
 
     static func stringMap(_ map: [String: String]) -> JSONObject {
         var o = JSONObject()
-        for key in map.keys.sorted() { o[key] = .string(map[key]!) }
+        // append, not the subscript: keys of a Swift dictionary are unique, and the subscript's
+        // linear search made this quadratic (found by Scripts/fuzz proto).
+        for key in map.keys.sorted() { o.append(key, .string(map[key]!)) }
         return o
     }
 
