@@ -25,9 +25,9 @@ public struct ServerRequest: Sendable {
 
     public init(method: HTTPMethod, uri: String, headers: HTTPHeaders, body: [UInt8], peer: PeerKind, version: HTTPVersion) {
         self.method = method
-        if let q = uri.firstIndex(of: "?") {
+        if let q = uri.utf8.firstIndex(of: UInt8(ascii: "?")) {
             path = String(uri[..<q])
-            query = String(uri[uri.index(after: q)...])
+            query = String(uri[uri.utf8.index(after: q)...])
         } else {
             path = uri
             query = nil

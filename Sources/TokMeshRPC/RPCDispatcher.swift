@@ -20,10 +20,22 @@ public final class RPCDispatcher: Sendable {
     static let acceptPost = "application/grpc, application/grpc+proto, application/grpc+json, application/proto, application/json, "
         + "application/connect+proto, application/connect+json"
 
-    /// The media type without parameters, lowercased.
+    /// The media type without parameters, lowercased (byte-level: it runs on every RPC).
     static func mediaType(_ headers: HTTPHeaders) -> String {
         guard let raw = headers.first(name: "content-type") else { return "" }
-        return (raw.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false).first ?? "").trimmingSpaces.lowercased()
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.utf8.count)
+        for byte in raw.utf8 {
+            if byte == UInt8(ascii: ";") { break }
+            if byte == 0x20 || byte == 0x09 {
+                if out.isEmpty { continue }
+                out.append(byte)
+            } else {
+                out.append(byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte)
+            }
+        }
+        while let last = out.last, last == 0x20 || last == 0x09 { out.removeLast() }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func isGRPC(_ type: String) -> Bool {

@@ -71,6 +71,7 @@ public final class RPCRouter: Sendable {
     public let methods: [String: RPCMethod]
     /// Registered service names (`tokmesh.v1.SessionService`), in registration order.
     public let services: [String]
+    private let serviceSet: Set<Substring>
     public let limits: RPCLimits
     public let json: ProtoJSONCodec
 
@@ -86,21 +87,35 @@ public final class RPCRouter: Sendable {
         }
         self.methods = methods
         self.services = services.map { $0.0.name }
+        self.serviceSet = Set(services.map { Substring($0.0.name) })
         self.limits = limits
         self.json = ProtoJSONCodec(registry: ProtoSchemaRegistry(schemas))
     }
 
-    /// The service part of an RPC-shaped path (`/a.b.Service/Method` → `a.b.Service`).
+    /// The service part of an RPC-shaped path (`/a.b.Service/Method` → `a.b.Service`); one
+    /// pass over the bytes (it runs on every request).
     static func serviceName(_ path: String) -> Substring? {
         let utf8 = path.utf8
-        guard utf8.first == UInt8(ascii: "/"), let slash = path.dropFirst().firstIndex(of: "/") else { return nil }
-        let service = path[path.index(after: path.startIndex)..<slash]
-        guard service.contains("."), !path[path.index(after: slash)...].contains("/") else { return nil }
-        return service
+        guard utf8.first == UInt8(ascii: "/") else { return nil }
+        var slash: String.Index?
+        var dot = false
+        var index = utf8.index(after: utf8.startIndex)
+        while index < utf8.endIndex {
+            let byte = utf8[index]
+            if byte == UInt8(ascii: "/") {
+                guard slash == nil else { return nil }
+                slash = index
+            } else if byte == UInt8(ascii: "."), slash == nil {
+                dot = true
+            }
+            index = utf8.index(after: index)
+        }
+        guard let slash, dot else { return nil }
+        return path[path.index(after: path.startIndex)..<slash]
     }
 
     public func isRegisteredService(_ path: String) -> Bool {
         guard let service = RPCRouter.serviceName(path) else { return false }
-        return services.contains { $0 == service }
+        return serviceSet.contains(service)
     }
 }

@@ -29,6 +29,7 @@ final class StreamingCall: StreamHandler, RPCStreamWriter {
     private var done = false
     private var clientEnded = false
     private var deadlineTask: Scheduled<Void>?
+    private var deadline: NIODeadline?
     private var cancelCallbacks: [() -> Void] = []
     /// Request messages may be gzip'd (grpc-encoding / connect-content-encoding: gzip).
     private var requestGzip = false
@@ -84,17 +85,25 @@ final class StreamingCall: StreamHandler, RPCStreamWriter {
             responseGzip = RPCCompression.accepts(call.headers.first(name: "connect-accept-encoding"))
         }
         if let timeout {
-            let bound = NIOLoopBound(self, eventLoop: call.eventLoop)
-            deadlineTask = call.eventLoop.scheduleTask(in: timeout) {
-                let me = bound.value
-                guard !me.isClosed else { return }
-                me.finish(RPCError(.deadlineExceeded, "deadline exceeded"))
-                me.response.reset(errorCode: 0x8)
-                me.fireCancel()
-            }
+            deadline = NIODeadline.now() + timeout
+            // A unary call answered at once never needs its timer: it is armed when the answer
+            // is deferred (`.later`) — one scheduled task less on the hot path.
+            if !method.isUnary { armDeadline() }
         }
         if case .bidi(let open) = method.implementation {
             inbound = open(call, self)
+        }
+    }
+
+    private func armDeadline() {
+        guard let deadline, deadlineTask == nil else { return }
+        let bound = NIOLoopBound(self, eventLoop: call.eventLoop)
+        deadlineTask = call.eventLoop.scheduleTask(deadline: deadline) {
+            let me = bound.value
+            guard !me.isClosed else { return }
+            me.finish(RPCError(.deadlineExceeded, "deadline exceeded"))
+            me.response.reset(errorCode: 0x8)
+            me.fireCancel()
         }
     }
 
@@ -153,6 +162,7 @@ final class StreamingCall: StreamHandler, RPCStreamWriter {
             case .now(.failure(let error)):
                 finish(error)
             case .later(let future):
+                armDeadline()
                 let bound = NIOLoopBound(self, eventLoop: call.eventLoop)
                 future.hop(to: call.eventLoop).whenComplete { result in
                     let me = bound.value
@@ -251,10 +261,19 @@ final class StreamingCall: StreamHandler, RPCStreamWriter {
     private func sendHeadIfNeeded() {
         guard !headSent else { return }
         headSent = true
-        var headers = [("content-type", contentType), ("x-request-id", call.requestID)]
-        let prefix = wire == .grpc ? "grpc-" : "connect-"
-        headers.append((prefix + "accept-encoding", "gzip, identity"))
-        if responseGzip { headers.append((wire == .grpc ? "grpc-encoding" : "connect-content-encoding", "gzip")) }
+        let headers: [(String, String)]
+        switch (wire, responseGzip) {
+        case (.grpc, false):
+            headers = [("content-type", contentType), ("x-request-id", call.requestID), ("grpc-accept-encoding", "gzip, identity")]
+        case (.grpc, true):
+            headers = [("content-type", contentType), ("x-request-id", call.requestID), ("grpc-accept-encoding", "gzip, identity"),
+                       ("grpc-encoding", "gzip")]
+        case (.connect, false):
+            headers = [("content-type", contentType), ("x-request-id", call.requestID), ("connect-accept-encoding", "gzip, identity")]
+        case (.connect, true):
+            headers = [("content-type", contentType), ("x-request-id", call.requestID), ("connect-accept-encoding", "gzip, identity"),
+                       ("connect-content-encoding", "gzip")]
+        }
         response.sendHead(status: 200, headers: headers, endStream: false)
     }
 

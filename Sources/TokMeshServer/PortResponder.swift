@@ -40,7 +40,9 @@ final class PortResponder: StreamResponder {
         rpc.handles(request) ? rpc.respond(to: request, on: eventLoop) : api.respond(to: request, on: eventLoop)
     }
 
+    /// The dispatcher takes gRPC and Connect streaming requests (and answers unknown gRPC paths);
+    /// everything else is buffered and goes through `respond`.
     func openStream(_ head: ServerRequest, response: any ResponseStream) -> (any StreamHandler)? {
-        rpc.handles(head) ? rpc.openStream(head, response: response) : nil
+        rpc.openStream(head, response: response)
     }
 }
