@@ -53,7 +53,51 @@ final class APIResponder: HTTPResponder {
         return Envelope.error(e, requestID: Identifiers.requestID(incoming: nil), now: now)
     }
 
+    /// What the pipeline produced, before a transport renders it: the JSON envelope here, a
+    /// protobuf response or RPC status in SessionRPC.
+    enum Outcome: Sendable {
+        case success(RouteResult, requestID: String)
+        case failure(TokMeshError, requestID: String)
+    }
+
+    enum OutcomeResult: Sendable {
+        case now(Outcome)
+        case later(EventLoopFuture<Outcome>)
+    }
+
     func respond(to request: ServerRequest, on eventLoop: any EventLoop) -> ResponderResult {
+        switch process(request, on: eventLoop) {
+        case .now(let outcome): .now(render(outcome))
+        case .later(let future): .later(future.map { self.render($0) })
+        }
+    }
+
+    /// The JSON envelope of an outcome (a raw response, e.g. a file, gets its request ID only).
+    func render(_ outcome: Outcome) -> ServerResponse {
+        switch outcome {
+        case .failure(let error, let requestID):
+            return Envelope.error(error, requestID: requestID, now: now)
+        case .success(let result, let requestID):
+            if var raw = result.raw {
+                raw.headers.add(name: "X-Request-ID", value: requestID)
+                return raw
+            }
+            let time = now
+            if let session = result.validatedSession {
+                var out: [UInt8] = []
+                out.reserveCapacity(640)
+                out.append(contentsOf: #"{"valid":true,"session":"#.utf8)
+                session.writeJSON(now: time, into: &out)
+                out.append(UInt8(ascii: "}"))
+                return Envelope.success(result.status, encodedData: out, requestID: requestID, now: time)
+            }
+            return result.encodedData.map { Envelope.success(result.status, encodedData: $0, requestID: requestID, now: time) }
+                ?? Envelope.success(result.status, data: result.data, requestID: requestID, now: time)
+        }
+    }
+
+    /// The request pipeline of spec/04 §2 up to the route's result or error.
+    func process(_ request: ServerRequest, on eventLoop: any EventLoop) -> OutcomeResult {
         let requestID = Identifiers.requestID(incoming: request.headers.first(name: "x-request-id"))
         let isLocal = request.peer == .local
         let spec: RouteSpec, parameters: [String: String], template: String
@@ -109,7 +153,7 @@ final class APIResponder: HTTPResponder {
                 case .authenticated(let p):
                     principal = p
                 case .needsVerification(let pending):
-                    return offload(eventLoop, context) { () -> ResponderResult in
+                    return offload(eventLoop, context) { () -> OutcomeResult in
                         do throws(TokMeshError) {
                             let p = try self.node.authenticator.verify(pending)
                             return self.finish(context, principal: p, on: eventLoop)
@@ -123,10 +167,10 @@ final class APIResponder: HTTPResponder {
             }
         }
         if spec.longRunning {
-            return offload(eventLoop, context, pool: node.maintenancePool) { () -> ResponderResult in self.finish(context, principal: principal, on: eventLoop) }
+            return offload(eventLoop, context, pool: node.maintenancePool) { () -> OutcomeResult in self.finish(context, principal: principal, on: eventLoop) }
         }
         if spec.offload {
-            return offload(eventLoop, context) { () -> ResponderResult in self.finish(context, principal: principal, on: eventLoop) }
+            return offload(eventLoop, context) { () -> OutcomeResult in self.finish(context, principal: principal, on: eventLoop) }
         }
         return finish(context, principal: principal, on: eventLoop)
     }
@@ -156,35 +200,35 @@ final class APIResponder: HTTPResponder {
         return Identifiers.normalizeID(String(credential[..<colon]), kind: .apiKey)
     }
 
-    private func fail(_ error: TokMeshError, _ requestID: String) -> ResponderResult {
-        .now(Envelope.error(error, requestID: requestID, now: now))
+    private func fail(_ error: TokMeshError, _ requestID: String) -> OutcomeResult {
+        .now(.failure(error, requestID: requestID))
     }
 
     /// Runs `work` on the blocking pool (a request that waited over 1 s for a slot gets 429), or
     /// on the maintenance pool (snapshots, restore checks: no queue limit).
     private func offload(_ eventLoop: any EventLoop, _ call: PendingCall, pool: NIOThreadPool? = nil,
-                         _ work: @escaping @Sendable () -> ResponderResult) -> ResponderResult {
+                         _ work: @escaping @Sendable () -> OutcomeResult) -> OutcomeResult {
         let submitted = monotonicNanos()
         let requestID = call.requestID
         let limited = pool == nil
-        return .later((pool ?? node.blockingPool).runIfActive(eventLoop: eventLoop) { () -> ResponderResult in
+        return .later((pool ?? node.blockingPool).runIfActive(eventLoop: eventLoop) { () -> OutcomeResult in
             if limited && monotonicNanos() - submitted > APIResponder.blockingQueueWaitNanosMax {
-                return .now(Envelope.error(TokMeshError(.sysRateLimited, "authentication queue is full", headers: [("Retry-After", "1")]),
-                                           requestID: requestID, now: self.now))
+                return .now(.failure(TokMeshError(.sysRateLimited, "authentication queue is full", headers: [("Retry-After", "1")]),
+                                     requestID: requestID))
             }
             return work()
-        }.flatMap { result -> EventLoopFuture<ServerResponse> in
+        }.flatMap { result -> EventLoopFuture<Outcome> in
             switch result {
-            case .now(let response): eventLoop.makeSucceededFuture(response)
+            case .now(let outcome): eventLoop.makeSucceededFuture(outcome)
             case .later(let future): future
             }
         }.flatMapErrorThrowing { _ in
-            Envelope.error(TokMeshError(.sysUnavailable, "Node is stopping", headers: [("Retry-After", "1")]), requestID: requestID, now: self.now)
+            .failure(TokMeshError(.sysUnavailable, "Node is stopping", headers: [("Retry-After", "1")]), requestID: requestID)
         })
     }
 
     /// Audits and renders an authentication failure (401 AUTH_FAILED, 403 ACCESS_DENIED).
-    private func authFailure(_ error: TokMeshError, _ call: PendingCall, keyID: String?) -> ServerResponse {
+    private func authFailure(_ error: TokMeshError, _ call: PendingCall, keyID: String?) -> Outcome {
         let status = error.code.httpStatus
         let ip = call.clientIP.description
         if status == 401 && node.audit.allowAuthFailed(ip: ip, now: now) {
@@ -192,7 +236,7 @@ final class APIResponder: HTTPResponder {
         } else if status == 403 {
             record(call, operatorID: keyID ?? "anonymous", action: "ACCESS_DENIED", success: false, errorCode: error.code.rawValue)
         }
-        return Envelope.error(error, requestID: call.requestID, now: now)
+        return .failure(error, requestID: call.requestID)
     }
 
     private func record(_ call: PendingCall, operatorID: String, action: String, resource: String? = nil, success: Bool,
@@ -206,7 +250,7 @@ final class APIResponder: HTTPResponder {
     }
 
     /// Steps after authentication: role, anti-replay, decoding, the handler, audit, envelope.
-    private func finish(_ call: PendingCall, principal: Principal, on eventLoop: any EventLoop) -> ResponderResult {
+    private func finish(_ call: PendingCall, principal: Principal, on eventLoop: any EventLoop) -> OutcomeResult {
         let spec = call.spec
         if case .minimum(let role) = spec.access {
             do throws(TokMeshError) {
@@ -244,21 +288,15 @@ final class APIResponder: HTTPResponder {
                 record(call, operatorID: principal.keyID, action: result.auditAction ?? audit.action(built), resource: audit.resource(built),
                        success: true, details: result.auditDetails)
             }
-            if var raw = result.raw {
-                raw.headers.add(name: "X-Request-ID", value: call.requestID)
-                return .now(raw)
-            }
-            let response = result.encodedData.map { Envelope.success(result.status, encodedData: $0, requestID: call.requestID, now: now) }
-                ?? Envelope.success(result.status, data: result.data, requestID: call.requestID, now: now)
-            guard let index = result.logIndex, let writer = node.journal.writer else { return .now(response) }
+            let success = Outcome.success(result, requestID: call.requestID)
+            guard result.raw == nil, let index = result.logIndex, let writer = node.journal.writer else { return .now(success) }
             // Acknowledge only once the change's log record is written (or fsynced) — spec/01 §6.
-            let promise = eventLoop.makePromise(of: ServerResponse.self)
+            let promise = eventLoop.makePromise(of: Outcome.self)
             let requestID = call.requestID
             writer.whenAcknowledged(index, durable: result.durable) { outcome in
                 switch outcome {
-                case .success: promise.succeed(response)
-                case .failure: promise.succeed(Envelope.error(TokMeshError(.sysStorage, "the session log has failed; restart the node"),
-                                                              requestID: requestID, now: self.now))
+                case .success: promise.succeed(success)
+                case .failure: promise.succeed(.failure(TokMeshError(.sysStorage, "the session log has failed; restart the node"), requestID: requestID))
                 }
             }
             return .later(promise.futureResult)
@@ -270,7 +308,7 @@ final class APIResponder: HTTPResponder {
             if error.code == .authTimestamp || error.code == .authNonce {
                 return .now(authFailure(error, call, keyID: principal.keyID))
             }
-            return .now(Envelope.error(error, requestID: call.requestID, now: now))
+            return .now(.failure(error, requestID: call.requestID))
         }
     }
 }

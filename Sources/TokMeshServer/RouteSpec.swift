@@ -46,6 +46,9 @@ struct RouteResult: Sendable {
     var skipAudit = false
     /// A response that is not a JSON envelope (file downloads); the request ID header is added.
     var raw: ServerResponse?
+    /// A successful token validation: the data is `{"valid":true,"session":…}`, written only
+    /// when a JSON envelope is rendered (RPC answers from the session without any JSON).
+    var validatedSession: Session?
 
     init(_ status: HTTPResponseStatus = .ok, _ data: JSONObject, auditAction: String? = nil, auditDetails: JSONObject = JSONObject()) {
         self.status = status
@@ -60,6 +63,13 @@ struct RouteResult: Sendable {
         self.data = JSONObject()
         self.raw = raw
         self.auditDetails = auditDetails
+    }
+
+    init(validated session: Session) {
+        self.status = .ok
+        self.data = JSONObject()
+        self.validatedSession = session
+        self.auditDetails = JSONObject()
     }
 
     init(_ status: HTTPResponseStatus = .ok, encodedData: [UInt8]) {

@@ -2,8 +2,9 @@
 // route through the same request pipeline as the JSON API — authentication from
 // `authorization`/`x-api-key` metadata, role, anti-replay, rate limits, restore gate, audit and
 // the wait for the WAL — so the two surfaces cannot drift apart in rules or codes. The adapter
-// turns the protobuf request into the route's JSON body or query, and the route's envelope back
-// into the protobuf response or an RPC error with its TM code. ValidateToken returns token
+// turns the protobuf request into the route's JSON body or query, and the pipeline's
+// outcome (the route's result or error, before any envelope is written) back into the protobuf
+// response or an RPC error with its TM code. ValidateToken returns token
 // verdicts (TM-TOKN-4000/4010/4011/4012) in the body with status OK. SessionRPC is the
 // service's `TokMeshV1SessionServiceHandler`; the stub's registration decodes the requests.
 import NIOCore
@@ -65,6 +66,12 @@ struct SessionRPC: TokMeshV1SessionServiceHandler {
             var out = V1.ValidateTokenResponse()
             out.valid = data["valid"]?.boolValue ?? false
             if let s = data["session"]?.objectValue { out.session = Self.session(s) }
+            return out
+        } typed: { result -> V1.ValidateTokenResponse? in
+            guard let session = result.validatedSession else { return nil }
+            var out = V1.ValidateTokenResponse()
+            out.valid = true
+            out.session = Self.session(session, now: responder.node.clock.nowMillis())
             return out
         } verdict: { error -> V1.ValidateTokenResponse? in
             guard [.toknMalformed, .toknUnknown, .toknExpired, .toknRevoked].contains(error.code) else { return nil }
@@ -159,6 +166,7 @@ struct SessionRPC: TokMeshV1SessionServiceHandler {
         _ call: RPCCall, _ request: Request,
         route: (Request) throws(TokMeshError) -> (HTTPMethod, String, JSONObject?),
         decode: @escaping @Sendable (JSONObject) -> Response,
+        typed: (@Sendable (RouteResult) -> Response?)? = nil,
         verdict: (@Sendable (TokMeshError) -> Response?)? = nil
     ) -> RPCTypedReply<Response> {
         let method: HTTPMethod, uri: String, body: JSONObject?
@@ -173,32 +181,52 @@ struct SessionRPC: TokMeshV1SessionServiceHandler {
         if body != nil { headers.add(name: "content-type", value: "application/json") }
         let inner = ServerRequest(method: method, uri: uri, headers: headers, body: body.map { JSONWriter.write(.object($0)) } ?? [],
                                   peer: call.peer, version: HTTPVersion(major: 2, minor: 0))
-        let answer: @Sendable (ServerResponse) -> Result<Response, RPCError> = { response in
-            SessionRPC.translate(response, requestID: call.requestID, decode: decode, verdict: verdict)
+        let answer: @Sendable (APIResponder.Outcome) -> Result<Response, RPCError> = { outcome in
+            SessionRPC.translate(outcome, decode: decode, typed: typed, verdict: verdict)
         }
-        switch responder.respond(to: inner, on: call.eventLoop) {
-        case .now(let response):
-            return .now(answer(response))
+        switch responder.process(inner, on: call.eventLoop) {
+        case .now(let outcome):
+            return .now(answer(outcome))
         case .later(let future):
-            return .later(future.flatMapThrowing { response in try answer(response).get() })
+            return .later(future.flatMapThrowing { outcome in try answer(outcome).get() })
         }
     }
 
-    /// The route's envelope as the RPC's response or error.
-    static func translate<Response: ProtoMessage>(_ response: ServerResponse, requestID: String, decode: (JSONObject) -> Response,
+    /// The pipeline's outcome as the RPC's response or error.
+    static func translate<Response: ProtoMessage>(_ outcome: APIResponder.Outcome, decode: (JSONObject) -> Response,
+                                                  typed: ((RouteResult) -> Response?)?,
                                                   verdict: ((TokMeshError) -> Response?)?) -> Result<Response, RPCError> {
-        let bytes = response.body.map { Array($0.readableBytesView) } ?? []
-        guard let envelope = (try? JSONParser.parse(bytes))?.objectValue else {
-            return .failure(RPCError(.internalError, "TM-SYS-5000 internal error"))
+        switch outcome {
+        case .success(let result, _):
+            if let typed, let answer = typed(result) { return .success(answer) }
+            if let encoded = result.encodedData {
+                // A route that wrote its data as JSON bytes and offered no typed form.
+                return .success(decode((try? JSONParser.parse(encoded))?.objectValue ?? JSONObject()))
+            }
+            return .success(decode(result.data))
+        case .failure(let error, let requestID):
+            if let verdict, let answer = verdict(error) { return .success(answer) }
+            return .failure(RPCError(error, requestID: requestID))
         }
-        if response.status.code < 300 {
-            return .success(decode(envelope["data"]?.objectValue ?? JSONObject()))
-        }
-        let code = envelope["code"]?.stringValue.flatMap(ErrorCode.init(rawValue:)) ?? .sysInternal
-        var error = TokMeshError(code, envelope["message"]?.stringValue, details: envelope["details"]?.objectValue ?? JSONObject())
-        error.headers = response.headers.filter { $0.name.lowercased() == "retry-after" }.map { ($0.name, $0.value) }
-        if let verdict, let answer = verdict(error) { return .success(answer) }
-        return .failure(RPCError(error, requestID: requestID))
+    }
+
+    static func session(_ s: Session, now: Int64) -> TokMeshV1.Session {
+        var out = TokMeshV1.Session()
+        out.id = s.id
+        out.userId = s.userID
+        out.deviceId = s.deviceID
+        out.ipAddress = s.ipAddress
+        out.userAgent = s.userAgent
+        out.lastAccessIp = s.lastAccessIP
+        out.lastAccessUa = s.lastAccessUA
+        out.createdBy = s.createdBy
+        out.createdAt = s.createdAt
+        out.expiresAt = s.expiresAt
+        out.lastActive = s.lastActive
+        out.data = s.data
+        out.version = s.version
+        out.status = s.isExpired(now: now) ? "expired" : "active"
+        return out
     }
 
     static func session(_ o: JSONObject) -> TokMeshV1.Session {

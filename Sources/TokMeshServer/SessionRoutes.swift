@@ -98,12 +98,7 @@ enum SessionRoutes {
                 let validated = try sessions.validate(token: token, touch: touch && !node.restores.maintenance.load(ordering: .relaxed),
                                                       ipAddress: try call.body.string("ip_address"), userAgent: try call.body.string("user_agent"),
                                                       caller: call.caller)
-                var out: [UInt8] = []
-                out.reserveCapacity(640)
-                out.append(contentsOf: #"{"valid":true,"session":"#.utf8)
-                validated.session.writeJSON(now: now(), into: &out)
-                out.append(UInt8(ascii: "}"))
-                var result = RouteResult(.ok, encodedData: out)
+                var result = RouteResult(validated: validated.session)
                 result.logIndex = validated.logIndex
                 return result
             }),
