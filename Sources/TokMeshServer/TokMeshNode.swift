@@ -82,7 +82,7 @@ public enum TokMeshNode {
         logStartup(config, logger: logger)
         if config.localEnabled { try checkSocketPath(config.socketPath) }
 
-        let cores = System.coreCount
+        let cores = UsableCores.count
         // Recovery (spec/02 §6, WAL part): replay the log into the engine, then log every mutation.
         let journal = LateJournal()
         let engine = SessionEngine(shardCount: SessionEngine.defaultShardCount(cores: cores), journal: journal)
