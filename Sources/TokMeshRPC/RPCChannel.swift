@@ -4,8 +4,8 @@
 // deadline (sent as `grpc-timeout`), and retries `unavailable` — at most 3 attempts, backoff
 // 25 ms × 2ⁿ jittered, never past the deadline — when the call provably never reached the
 // server (dial failure, REFUSED_STREAM, refused by GOAWAY) or when the caller marks it
-// idempotent. Unary and client-streaming calls; client streams suspend the producer at the
-// peer's window pace.
+// idempotent. Unary, client-streaming, server-streaming and bidi calls; senders suspend at the
+// peer's window pace and streamed responses arrive as an async sequence.
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -127,6 +127,39 @@ public final class RPCChannel: Sendable {
         case .failure(let failure):
             throw failure.error
         }
+    }
+
+    /// Starts a bidi (or server-streaming) call: `send` messages and `closeSend`, while
+    /// `responses` yields the server's messages as they arrive and ends with the call's status.
+    public func bidi(_ path: String, metadata: [(String, String)] = [], timeout: TimeAmount? = nil) async throws(RPCError) -> RPCBidiStream {
+        let deadline = NIODeadline.now() + (timeout ?? options.defaultTimeout)
+        switch await open(path, metadata: metadata, deadline: deadline) {
+        case .success(let (call, pooled)):
+            let loop = pooled.channel.eventLoop
+            let (responses, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+            _ = try? await loop.submit {
+                call.value.onMessage = { continuation.yield($0) }
+                call.value.result.whenComplete { result in
+                    switch result {
+                    case .success: continuation.finish()
+                    case .failure(let error): continuation.finish(throwing: error)
+                    }
+                    self.release(pooled)
+                }
+            }.get()
+            return RPCBidiStream(call: call, eventLoop: loop, responses: responses)
+        case .failure(let failure):
+            throw failure.error
+        }
+    }
+
+    /// A server-streaming call: one request, then the server's messages as they arrive.
+    public func serverStream(_ path: String, _ request: [UInt8], metadata: [(String, String)] = [],
+                             timeout: TimeAmount? = nil) async throws(RPCError) -> RPCBidiStream {
+        let stream = try await bidi(path, metadata: metadata, timeout: timeout)
+        await stream.send(request)
+        stream.closeSend()
+        return stream
     }
 
     public func close() async {
@@ -294,5 +327,37 @@ public final class RPCClientStream: Sendable {
 
     private func release() {
         if !finished.exchange(true, ordering: .relaxed) { done() }
+    }
+}
+
+/// The caller's side of a bidi or server-streaming call. The call ends when the server's status
+/// arrives: `responses` then finishes, or throws the `RPCError`.
+public final class RPCBidiStream: Sendable {
+    private let call: NIOLoopBound<RPCClientCall>
+    private let eventLoop: any EventLoop
+    public let responses: AsyncThrowingStream<[UInt8], any Error>
+
+    init(call: NIOLoopBound<RPCClientCall>, eventLoop: any EventLoop, responses: AsyncThrowingStream<[UInt8], any Error>) {
+        self.call = call
+        self.eventLoop = eventLoop
+        self.responses = responses
+    }
+
+    /// Sends one message; suspends while more than 256 KiB wait for the peer's window.
+    public func send(_ message: [UInt8]) async {
+        let call = self.call
+        try? await eventLoop.flatSubmit { call.value.send(message) }.get()
+    }
+
+    /// Ends the request side (END_STREAM); responses keep arriving.
+    public func closeSend() {
+        let call = self.call
+        eventLoop.execute { call.value.end() }
+    }
+
+    /// Abandons the call (RST_STREAM(CANCEL)); `responses` ends with `cancelled`.
+    public func cancel() {
+        let call = self.call
+        eventLoop.execute { call.value.cancel() }
     }
 }

@@ -3,7 +3,8 @@
 // trailers (or a trailers-only head), turns `grpc-status-details-bin` back into the TokMesh
 // error, enforces the deadline (RST_STREAM(CANCEL) and `deadline_exceeded`), and suspends a
 // client-streaming producer while more than 256 KiB wait for the peer's window, resuming it
-// below 64 KiB. Event-loop confined; the async API of RPCChannel wraps it.
+// below 64 KiB. Streaming responses are handed on as they arrive. Event-loop confined; the async
+// API of RPCChannel wraps it.
 import NIOCore
 import TokMeshCore
 import TokMeshHTTP
@@ -25,6 +26,8 @@ final class RPCClientCall: H2ClientStreamDelegate {
     private var paused: [EventLoopPromise<Void>] = []
     /// True once any response byte arrived: the server processed the call.
     private(set) var processed = false
+    /// Streaming responses: each message goes here as it arrives instead of being collected.
+    var onMessage: ((_ message: [UInt8]) -> Void)?
 
     var result: EventLoopFuture<[[UInt8]]> { completion.futureResult }
 
@@ -111,7 +114,7 @@ final class RPCClientCall: H2ClientStreamDelegate {
         do {
             while let message = try framer.next() {
                 guard !message.compressed else { return fail(RPCError(.internalError, "compressed response without a negotiated encoding")) }
-                messages.append(message.payload)
+                if let onMessage { onMessage(message.payload) } else { messages.append(message.payload) }
             }
         } catch {
             stream?.cancel()

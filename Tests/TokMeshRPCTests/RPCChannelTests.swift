@@ -40,7 +40,12 @@ final class TestPort: StreamResponder {
         ]
         var limits = RPCLimits()
         limits.maxMessageSize = 8 << 20
-        rpc = RPCDispatcher(router: RPCRouter(services: [(service, implementations)], limits: limits, schemas: ProtoFiles.all))
+        let names = ["tokmesh.cluster.v1.ClusterService", "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]
+        rpc = RPCDispatcher(router: RPCRouter(services: [
+            (service, implementations),
+            GrpcHealthV1Health.registration(HealthService(serviceNames: names, isServing: { true })),
+            GrpcReflectionV1ServerReflection.registration(ReflectionService(serviceNames: names)),
+        ], limits: limits, schemas: ProtoFiles.all))
     }
 
     final class Counter: RPCInbound {
@@ -183,6 +188,36 @@ final class PythonPeer {
             }
             let response = try Cluster.TransferShardResponse(serializedBytes: try await stream.finish() as [UInt8])
             #expect(response.success && response.transferredItems == 256 && response.lastSequence == 256)
+            await channel.close()
+        }
+    }
+
+    @Test("bidi (reflection) and server streaming (health Watch) against our server")
+    func streamingResponses() async throws {
+        try await withServer { port in
+            let channel = RPCChannel(group: Self.group, options: RPCClientOptions(host: "127.0.0.1", port: port))
+            let reflection = try await channel.bidi("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", timeout: .seconds(10))
+            var replies = reflection.responses.makeAsyncIterator()
+            for symbol in ["tokmesh.cluster.v1.ClusterService", "grpc.health.v1.Health"] {
+                var request = GrpcReflectionV1.ServerReflectionRequest()
+                request.messageRequest = .fileContainingSymbol(symbol)
+                await reflection.send(request.serializedBytes())
+                let reply = try GrpcReflectionV1.ServerReflectionResponse(serializedBytes: try #require(try await replies.next()))
+                guard case .fileDescriptorResponse(let files)? = reply.messageResponse else {
+                    Issue.record("expected files for \(symbol), got \(String(describing: reply.messageResponse))")
+                    continue
+                }
+                #expect(!files.fileDescriptorProto.isEmpty)
+            }
+            reflection.closeSend()
+            #expect(try await replies.next() == nil)  // the server ends the stream OK after our end
+
+            let watch = try await channel.serverStream("/grpc.health.v1.Health/Watch", [], timeout: .seconds(10))
+            var statuses = watch.responses.makeAsyncIterator()
+            let first = try GrpcHealthV1.HealthCheckResponse(serializedBytes: try #require(try await statuses.next()))
+            #expect(first.status == .serving)
+            watch.cancel()
+            await #expect(throws: RPCError.self) { while try await statuses.next() != nil {} }
             await channel.close()
         }
     }
