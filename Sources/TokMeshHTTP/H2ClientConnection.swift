@@ -218,15 +218,8 @@ public final class H2ClientConnection: ChannelInboundHandler {
 
     private func sendPending() {
         guard let session, let context, !insideSession else { return }
-        var out: ByteBuffer?
         insideSession = true
-        while true {
-            var pointer: UnsafePointer<UInt8>?
-            let n = nghttp2_session_mem_send(session, &pointer)
-            if n <= 0 { break }
-            if out == nil { out = context.channel.allocator.buffer(capacity: n) }
-            out!.writeBytes(UnsafeRawBufferPointer(start: pointer, count: n))
-        }
+        let out = H2ServerConnection.drain(session, allocator: context.channel.allocator)
         insideSession = false
         if let out { context.write(wrapOutboundOut(out), promise: nil) }
         if nghttp2_session_want_read(session) == 0 && nghttp2_session_want_write(session) == 0 { context.close(promise: nil) }

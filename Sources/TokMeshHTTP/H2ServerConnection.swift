@@ -171,17 +171,24 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
     /// Drains everything nghttp2 has to send into one buffer and writes it (no flush).
     private func sendPending() {
         guard let session, let context, !insideSession else { return }
-        var out: ByteBuffer?
         insideSession = true
+        let out = H2ServerConnection.drain(session, allocator: context.channel.allocator)
+        insideSession = false
+        if let out { context.write(wrapOutboundOut(out), promise: nil) }
+    }
+
+    /// Everything nghttp2 has to send, in one buffer (nil when there is nothing): `mem_send`
+    /// until it returns 0 (spec/06 §7 rule 4). Used by the client connection too.
+    static func drain(_ session: OpaquePointer, allocator: ByteBufferAllocator) -> ByteBuffer? {
+        var out: ByteBuffer?
         while true {
             var pointer: UnsafePointer<UInt8>?
             let n = nghttp2_session_mem_send(session, &pointer)
             if n <= 0 { break }
-            if out == nil { out = context.channel.allocator.buffer(capacity: n) }
+            if out == nil { out = allocator.buffer(capacity: n) }
             out!.writeBytes(UnsafeRawBufferPointer(start: pointer, count: n))
         }
-        insideSession = false
-        if let out { context.write(wrapOutboundOut(out), promise: nil) }
+        return out
     }
 
     /// After an application submit: send now unless a read batch will flush at its end, or

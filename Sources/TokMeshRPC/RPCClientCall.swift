@@ -129,7 +129,8 @@ final class RPCClientCall: H2ClientStreamDelegate {
             return fail(RPCError(.internalError, "response without grpc-status"))
         }
         if code == .ok { return succeed() }
-        let message = RPCClientCall.percentDecode(value("grpc-message") ?? "")
+        let encoded = value("grpc-message") ?? ""
+        let message = Router<Int>.percentDecode(encoded) ?? encoded
         if let details = value("grpc-status-details-bin"), let detail = RPCClientCall.errorDetail(details) {
             return fail(RPCError(code, message, detail: detail))
         }
@@ -183,19 +184,5 @@ final class RPCClientCall: H2ClientStreamDelegate {
             if typeURL.hasSuffix("/tokmesh.v1.ErrorDetail") { return try? TokMeshV1.ErrorDetail(serializedBytes: value) }
         }
         return nil
-    }
-
-    static func percentDecode(_ text: String) -> String {
-        var out: [UInt8] = []
-        var bytes = Array(text.utf8)[...]
-        while let c = bytes.popFirst() {
-            if c == UInt8(ascii: "%"), bytes.count >= 2, let v = UInt8(String(decoding: bytes.prefix(2), as: UTF8.self), radix: 16) {
-                out.append(v)
-                bytes = bytes.dropFirst(2)
-            } else {
-                out.append(c)
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

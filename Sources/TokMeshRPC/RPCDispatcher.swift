@@ -203,7 +203,11 @@ public final class RPCDispatcher: Sendable {
         var message: [UInt8]?, encoding: String?, base64 = false, gzipped = false
         for pair in (query ?? "").split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let name = String(parts[0]), value = parts.count > 1 ? percentDecode(parts[1]) : []
+            let name = String(parts[0])
+            guard let decoded = Router<Int>.percentDecode(parts.count > 1 ? parts[1] : "", plusIsSpace: true) else {
+                return .failure(RPCError(.invalidArgument, "query parameter \(name.prefix(32)) is not valid percent-encoded UTF-8"))
+            }
+            let value = Array(decoded.utf8)
             switch name {
             case "message": message = value
             case "encoding": encoding = String(decoding: value, as: UTF8.self)
@@ -232,23 +236,6 @@ public final class RPCDispatcher: Sendable {
             do throws(RPCError) { bytes = try RPCCompression.gunzip(bytes, maxSize: maxSize, requestID: requestID) } catch { return .failure(error) }
         }
         return .success((bytes, encoding == "json"))
-    }
-
-    static func percentDecode(_ text: Substring) -> [UInt8] {
-        var out: [UInt8] = []
-        var utf8 = Array(text.utf8)[...]
-        while let c = utf8.popFirst() {
-            if c == UInt8(ascii: "%"), utf8.count >= 2,
-               let v = UInt8(String(decoding: utf8.prefix(2), as: UTF8.self), radix: 16) {
-                out.append(v)
-                utf8 = utf8.dropFirst(2)
-            } else if c == UInt8(ascii: "+") {
-                out.append(UInt8(ascii: " "))
-            } else {
-                out.append(c)
-            }
-        }
-        return out
     }
 
     private func unsupported(_ requestID: String) -> ServerResponse {

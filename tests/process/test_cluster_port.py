@@ -10,16 +10,11 @@ import subprocess
 
 import pytest
 
-from tmlib import REPO, Node, free_port, wait_until
+from tmlib import run_tool as run, REPO, Node, free_port, wait_until
 
 CLUSTER_ID = "0b6e4b2a-8f5c-4b1e-9d7a-2c3e4f5a6b7c"
 
 
-def run(cmd, check=True, timeout=30, input=None):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{cmd[0]} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
-    return p
 
 
 @pytest.fixture(scope="module")

@@ -5,22 +5,16 @@ proto/ at test time."""
 
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tmlib import REPO, wait_until
+from tmlib import run_tool as run, REPO, wait_until
 
 SERVICE = "tokmesh.v1.SessionService"
 
 
-def run(cmd, check=True, timeout=30, input=None):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, input=input)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{cmd[0]} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
-    return p
 
 
 def tool(name):

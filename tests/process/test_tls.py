@@ -9,14 +9,9 @@ import subprocess
 
 import pytest
 
-from tmlib import REPO, free_port
+from tmlib import run_tool as run, REPO, free_port
 
 
-def run(cmd, check=True, timeout=30):
-    p = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
-    if check and p.returncode != 0:
-        raise AssertionError(f"{cmd[0]} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
-    return p
 
 
 @pytest.fixture(scope="module")

@@ -83,6 +83,15 @@ def well_formed_unknown_token() -> str:
     return "tmtk_" + base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=")
 
 
+def run_tool(cmd, check=True, timeout=30, input=None):
+    """Runs a client tool (grpcurl, buf, curl, openssl…) and returns the CompletedProcess (text);
+    with `check`, a non-zero exit fails the test with both outputs. Without `input`, stdin is empty."""
+    p = subprocess.run(cmd, capture_output=True, text=True, errors="replace", timeout=timeout, input=input if input is not None else "")
+    if check and p.returncode != 0:
+        raise AssertionError(f"{cmd[0]} exited {p.returncode}\nstdout: {p.stdout}\nstderr: {p.stderr}")
+    return p
+
+
 def wait_until(pred: Callable[[], Any], timeout: float, interval: float = 0.05, what: str = "condition"):
     """Poll `pred` until it returns a truthy value; return it, or raise after `timeout` s."""
     deadline = time.monotonic() + timeout
