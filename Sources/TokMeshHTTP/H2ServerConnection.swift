@@ -145,10 +145,7 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
         if rc < 0 {
             // Protocol error: best-effort GOAWAY (nghttp2 queued it for most errors), then close.
             sendPending()
-            closing = true
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-                context.close(promise: nil)
-            }
+            closeAfterWrites(context)
             return
         }
         sendPending()
@@ -213,9 +210,15 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
         nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
                               NGHTTP2_NO_ERROR.rawValue, nil, 0)
         sendPending()
+        closeAfterWrites(context)
+    }
+
+    /// Flushes what is queued (a GOAWAY) and closes once it is written.
+    private func closeAfterWrites(_ context: ChannelHandlerContext) {
         closing = true
+        let bound = NIOLoopBound(context, eventLoop: context.eventLoop)
         context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
-            context.close(promise: nil)
+            bound.value.close(promise: nil)
         }
     }
 
