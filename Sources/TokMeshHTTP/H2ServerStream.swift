@@ -41,8 +41,8 @@ final class H2ServerStream: ResponseStream {
     private var trailers: [(String, String)] = []
     private var deferred = false
     private(set) var isClosed = false
-    /// RST_STREAM(NO_ERROR) follows the response's END_STREAM unless the client has ended.
-    private var resetAfterResponse = false
+    /// The RST_STREAM code that follows the response's END_STREAM unless the client has ended.
+    private var resetAfterResponse: UInt32?
 
     init(id: Int32, connection: H2ServerConnection, eventLoop: any EventLoop, allocator: ByteBufferAllocator) {
         self.id = id
@@ -171,15 +171,15 @@ final class H2ServerStream: ResponseStream {
         connection.flushOutput()
     }
 
-    func stopReceivingAfterResponse() {
-        if !clientDone { resetAfterResponse = true }
+    func stopReceivingAfterResponse(errorCode: UInt32) {
+        if !clientDone { resetAfterResponse = errorCode }
     }
 
     /// nghttp2 sent a frame of this stream carrying END_STREAM.
     func responseEnded() {
-        guard resetAfterResponse, !clientDone, let session = connection.session else { return }
-        resetAfterResponse = false
-        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, NGHTTP2_NO_ERROR.rawValue)
+        guard let code = resetAfterResponse, !clientDone, let session = connection.session else { return }
+        resetAfterResponse = nil
+        nghttp2_submit_rst_stream(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), id, code)
     }
 
     private func resume() {

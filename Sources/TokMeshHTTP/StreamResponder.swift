@@ -22,8 +22,9 @@ public protocol ResponseStream: AnyObject {
     /// Resets the stream (RST_STREAM with an HTTP/2 error code, e.g. 0x8 CANCEL).
     func reset(errorCode: UInt32)
     /// Once the response's END_STREAM is on the wire, tells a client that is still sending to
-    /// stop with RST_STREAM(NO_ERROR) (an early answer, e.g. gRPC trailers-only errors).
-    func stopReceivingAfterResponse()
+    /// stop with RST_STREAM — NO_ERROR after an early answer (gRPC trailers-only errors), CANCEL
+    /// after an expired deadline. Sent after the response so the client reads the status first.
+    func stopReceivingAfterResponse(errorCode: UInt32)
 }
 
 /// Receives one request's body as it arrives. Event-loop confined.

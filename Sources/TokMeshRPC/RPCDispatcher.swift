@@ -65,7 +65,7 @@ public final class RPCDispatcher: Sendable {
                 response.sendHead(status: 200, headers: [("content-type", type), ("x-request-id", requestID), ("grpc-status", "12"),
                                                          ("grpc-message", StreamingCall.percentEncode("unknown method \(head.path)"))],
                                   endStream: true)
-                response.stopReceivingAfterResponse()
+                response.stopReceivingAfterResponse(errorCode: 0)
                 return DiscardingStreamHandler()
             }
             let call = StreamingCall(wire: .grpc, json: type == "application/grpc+json", contentType: type,

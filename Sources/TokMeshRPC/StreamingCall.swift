@@ -102,7 +102,8 @@ final class StreamingCall: StreamHandler, RPCStreamWriter {
             let me = bound.value
             guard !me.isClosed else { return }
             me.finish(RPCError(.deadlineExceeded, "deadline exceeded"))
-            me.response.reset(errorCode: 0x8)
+            // CANCEL after the status is on the wire: resetting first would hide the status.
+            me.response.stopReceivingAfterResponse(errorCode: 0x8)
             me.fireCancel()
         }
     }
@@ -243,7 +244,7 @@ final class StreamingCall: StreamHandler, RPCStreamWriter {
                 // Trailers-only: one HEADERS frame with END_STREAM.
                 response.sendHead(status: 200, headers: [("content-type", contentType), ("x-request-id", call.requestID)] + trailers,
                                   endStream: true)
-                if !clientEnded { response.stopReceivingAfterResponse() }
+                if !clientEnded { response.stopReceivingAfterResponse(errorCode: 0) }
             }
         case .connect:
             sendHeadIfNeeded()

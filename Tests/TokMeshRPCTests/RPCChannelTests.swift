@@ -111,6 +111,14 @@ final class PythonPeer {
 @Suite(.serialized) struct RPCChannelTests {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
 
+    /// Client options with a generous default deadline: a loaded CI machine runs other suites
+    /// meanwhile (the deadline test sets its own short one).
+    static func options(_ port: Int) -> RPCClientOptions {
+        var options = RPCClientOptions(host: "127.0.0.1", port: port)
+        options.defaultTimeout = .seconds(60)
+        return options
+    }
+
     func withServer(_ body: (Int) async throws -> Void) async throws {
         let server = try await HTTPServer.bindTCP(host: "127.0.0.1", port: 0, group: Self.group, responder: TestPort(),
                                                   stats: ConnectionStats(), idleTimeout: .seconds(60))
@@ -146,7 +154,7 @@ final class PythonPeer {
     @Test("unary calls and errors against our server")
     func unaryOwnServer() async throws {
         try await withServer { port in
-            let channel = RPCChannel(group: Self.group, options: RPCClientOptions(host: "127.0.0.1", port: port))
+            let channel = RPCChannel(group: Self.group, options: Self.options(port))
             let pong = try await ping(channel, "n1", timestamp: 7)
             #expect(pong.nodeId == "echo-n1" && pong.timestamp == 7)
             // Many concurrent calls share the pool.
@@ -177,7 +185,7 @@ final class PythonPeer {
     @Test("client streaming with back-pressure against our server")
     func clientStreamOwnServer() async throws {
         try await withServer { port in
-            let channel = RPCChannel(group: Self.group, options: RPCClientOptions(host: "127.0.0.1", port: port))
+            let channel = RPCChannel(group: Self.group, options: Self.options(port))
             let stream = try await channel.clientStream("/tokmesh.cluster.v1.ClusterService/TransferShard", timeout: .seconds(30))
             var request = Cluster.TransferShardRequest()
             request.sessionData = [UInt8](repeating: 0xAB, count: 16 * 1024)
@@ -195,7 +203,7 @@ final class PythonPeer {
     @Test("bidi (reflection) and server streaming (health Watch) against our server")
     func streamingResponses() async throws {
         try await withServer { port in
-            let channel = RPCChannel(group: Self.group, options: RPCClientOptions(host: "127.0.0.1", port: port))
+            let channel = RPCChannel(group: Self.group, options: Self.options(port))
             let reflection = try await channel.bidi("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo", timeout: .seconds(10))
             var replies = reflection.responses.makeAsyncIterator()
             for symbol in ["tokmesh.cluster.v1.ClusterService", "grpc.health.v1.Health"] {
@@ -241,7 +249,7 @@ final class PythonPeer {
     func pythonPeer() async throws {
         let peer = try PythonPeer()
         defer { peer.stop() }
-        let channel = RPCChannel(group: Self.group, options: RPCClientOptions(host: "127.0.0.1", port: peer.port))
+        let channel = RPCChannel(group: Self.group, options: Self.options(peer.port))
         let pong = try await ping(channel, "swift", timestamp: 99)
         #expect(pong.nodeId == "py-peer" && pong.timestamp == 99)
         let stream = try await channel.clientStream("/tokmesh.cluster.v1.ClusterService/TransferShard", timeout: .seconds(30))

@@ -222,7 +222,9 @@ final class RecordingWriter: RPCStreamWriter, @unchecked Sendable {
         ])
         let server = try await HTTPServer.bindTCP(host: "127.0.0.1", port: 0, group: Self.group, responder: port,
                                                   stats: ConnectionStats(), idleTimeout: .seconds(60))
-        let channel = RPCChannel(group: Self.group, options: RPCClientOptions(host: "127.0.0.1", port: server.localPort!))
+        var options = RPCClientOptions(host: "127.0.0.1", port: server.localPort!)
+        options.defaultTimeout = .seconds(60)  // a loaded CI machine runs other suites meanwhile
+        let channel = RPCChannel(group: Self.group, options: options)
         do {
             try await roundTrips(channel, sessions: sessions, names: names)
         } catch {
