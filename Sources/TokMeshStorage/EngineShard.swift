@@ -1,126 +1,197 @@
 // EngineShard: one shard of the session engine — every map of spec/02 §2 for the keys that hash
-// here (sessions with a dense array for O(1) sampling, token index, user/device/creator indexes)
-// plus one-second expiry buckets. All state is guarded by `lock`; callers lock in shard order.
+// here (packed sessions in a dense array for O(1) sampling, the token index and its tombstones,
+// user/device/creator indexes) plus one-second expiry buckets. Keys are fixed-size values
+// (SessionKeys.swift) so the tables hold no per-key heap blocks. All state is guarded by `lock`;
+// callers lock in shard order.
 import HeapModule
 import TokMeshCore
 
-/// A token-index entry: the session holding the token, or the tombstone of a revoked one.
-enum TokenEntry: Sendable {
-    case session(String)
-    case tombstone(Tombstone)
-}
+/// The sessions of one user held in a shard's user index, with their expiry (for the quota
+/// count under the user's shard lock alone). One session, the common case, needs no table.
+enum UserSessions: Sendable {
+    case one(SessionKey, Int64)
+    case many([SessionKey: Int64])
 
-/// Something due for purging at the end of its expiry second.
-enum ExpiryItem: Sendable {
-    case session(String)
-    case tombstone(String)
+    var keys: [SessionKey] {
+        switch self {
+        case .one(let k, _): [k]
+        case .many(let d): Array(d.keys)
+        }
+    }
+
+    func expiry(of key: SessionKey) -> Int64? {
+        switch self {
+        case .one(let k, let e): k == key ? e : nil
+        case .many(let d): d[key]
+        }
+    }
+
+    func unexpired(now: Int64) -> Int {
+        switch self {
+        case .one(_, let e): e > now ? 1 : 0
+        case .many(let d): d.values.reduce(0) { $0 + ($1 > now ? 1 : 0) }
+        }
+    }
+
+    func setting(_ key: SessionKey, _ expiresAt: Int64) -> UserSessions {
+        switch self {
+        case .one(let k, _) where k == key: return .one(key, expiresAt)
+        case .one(let k, let e): return .many([k: e, key: expiresAt])
+        case .many(var d):
+            d[key] = expiresAt
+            return .many(d)
+        }
+    }
+
+    /// Without `key`; nil when nothing is left.
+    func removing(_ key: SessionKey) -> UserSessions? {
+        switch self {
+        case .one(let k, _): return k == key ? nil : self
+        case .many(var d):
+            d.removeValue(forKey: key)
+            if d.count == 1, let (k, e) = d.first { return .one(k, e) }
+            return d.isEmpty ? nil : .many(d)
+        }
+    }
 }
 
 final class EngineShard: @unchecked Sendable {
     // Everything below is guarded by `lock`.
     let lock = ShardLock()
-    var slotOfSession: [String: Int] = [:]
-    var sessionSlots: ContiguousArray<Session> = []
-    var tokens: [String: TokenEntry] = [:]
-    var tombstoneCount = 0
-    /// user_id → (session ID → expires_at), so the quota is counted within this shard.
-    var users: [String: [String: Int64]] = [:]
-    var devices: [String: Set<String>] = [:]
-    var creators: [String: Set<String>] = [:]
-    var buckets: [Int64: [ExpiryItem]] = [:]
+    var slotOfSession: [SessionKey: Int32] = [:]
+    var sessionSlots: ContiguousArray<StoredSession> = []
+    /// Token index: the live session holding a token (by digest head)…
+    var tokens: [TokenKey: SessionKey] = [:]
+    /// …or the tombstone of a revoked one; a key is never in both.
+    var tombstones: [TokenKey: StoredTombstone] = [:]
+    var users: [String: UserSessions] = [:]
+    var devices: [String: Set<SessionKey>] = [:]
+    var creators: [String: Set<SessionKey>] = [:]
+    var sessionBuckets: [Int64: [SessionKey]] = [:]
+    var tombstoneBuckets: [Int64: [TokenKey]] = [:]
+    /// Every second present in either bucket map (possibly also stale ones, skipped when met).
     var bucketSeconds = Heap<Int64>()
 
     // MARK: sessions (dense array + slot map)
 
-    func session(_ id: String) -> Session? {
-        guard let slot = slotOfSession[id] else { return nil }
-        return sessionSlots[slot]
+    func stored(_ key: SessionKey) -> StoredSession? {
+        guard let slot = slotOfSession[key] else { return nil }
+        return sessionSlots[Int(slot)]
     }
 
-    func insertSession(_ session: Session) {
-        let previous = slotOfSession.updateValue(sessionSlots.count, forKey: session.id)
+    func insertSession(_ session: StoredSession) {
+        let key = session.key
+        let previous = slotOfSession.updateValue(Int32(sessionSlots.count), forKey: key)
         precondition(previous == nil, "session inserted twice")
         sessionSlots.append(session)
-        addExpiry(.session(session.id), at: session.expiresAt)
+        addExpiry(session: key, at: session.expiresAt)
     }
 
-    func replaceSession(_ session: Session) {
-        guard let slot = slotOfSession[session.id] else { preconditionFailure("replacing a missing session") }
-        let previous = sessionSlots[slot].expiresAt
-        sessionSlots[slot] = session
-        if previous / 1000 != session.expiresAt / 1000 { addExpiry(.session(session.id), at: session.expiresAt) }
+    func replaceSession(_ session: StoredSession) {
+        let key = session.key
+        guard let slot = slotOfSession[key] else { preconditionFailure("replacing a missing session") }
+        let previous = sessionSlots[Int(slot)].expiresAt
+        sessionSlots[Int(slot)] = session
+        if previous / 1000 != session.expiresAt / 1000 { addExpiry(session: key, at: session.expiresAt) }
     }
 
-    @discardableResult
-    func removeSession(_ id: String) -> Session? {
-        guard let slot = slotOfSession.removeValue(forKey: id) else { return nil }
-        let removed = sessionSlots[slot]
+    func removeSession(_ key: SessionKey) {
+        guard let slot = slotOfSession.removeValue(forKey: key).map(Int.init) else { return }
         let last = sessionSlots.count - 1
         if slot != last {
             sessionSlots[slot] = sessionSlots[last]
-            slotOfSession[sessionSlots[slot].id] = slot
+            slotOfSession[sessionSlots[slot].key] = Int32(slot)
         }
         sessionSlots.removeLast()
-        return removed
     }
 
     // MARK: token index
 
-    func setToken(_ hash: String, _ entry: TokenEntry) {
-        if case .tombstone = tokens.updateValue(entry, forKey: hash) { tombstoneCount -= 1 }
-        if case .tombstone(let t) = entry {
-            tombstoneCount += 1
-            addExpiry(.tombstone(hash), at: t.expiresAt)
-        }
+    func setToken(_ key: TokenKey, session: SessionKey) {
+        tokens[key] = session
+        tombstones.removeValue(forKey: key)
     }
 
-    func removeToken(_ hash: String) {
-        if case .tombstone = tokens.removeValue(forKey: hash) { tombstoneCount -= 1 }
+    func setTombstone(_ key: TokenKey, _ tombstone: StoredTombstone) {
+        tokens.removeValue(forKey: key)
+        tombstones[key] = tombstone
+        addExpiry(tombstone: key, at: tombstone.expiresAt)
+    }
+
+    func removeToken(_ key: TokenKey) {
+        tokens.removeValue(forKey: key)
+        tombstones.removeValue(forKey: key)
     }
 
     // MARK: secondary indexes
 
-    func addToSet(_ map: inout [String: Set<String>], _ key: String, _ id: String) {
+    func addToSet(_ map: inout [String: Set<SessionKey>], _ key: String, _ id: SessionKey) {
         map[key, default: []].insert(id)
     }
 
-    func removeFromSet(_ map: inout [String: Set<String>], _ key: String, _ id: String) {
-        guard var set = map[key] else { return }
+    func removeFromSet(_ map: inout [String: Set<SessionKey>], _ key: String, _ id: SessionKey) {
+        guard var set = map.removeValue(forKey: key) else { return }
         set.remove(id)
-        map[key] = set.isEmpty ? nil : set
+        if !set.isEmpty { map[key] = set }
     }
 
-    func removeFromUser(_ userID: String, _ id: String) {
-        guard var ids = users[userID] else { return }
-        ids.removeValue(forKey: id)
-        users[userID] = ids.isEmpty ? nil : ids
+    func setUser(_ userID: String, _ id: SessionKey, expiresAt: Int64) {
+        users[userID] = users[userID]?.setting(id, expiresAt) ?? .one(id, expiresAt)
+    }
+
+    func removeFromUser(_ userID: String, _ id: SessionKey) {
+        guard let entry = users.removeValue(forKey: userID) else { return }
+        if let rest = entry.removing(id) { users[userID] = rest }
     }
 
     // MARK: expiry buckets
 
-    func addExpiry(_ item: ExpiryItem, at expiresAt: Int64) {
-        let second = expiresAt / 1000
-        if buckets[second] == nil { bucketSeconds.insert(second) }
-        buckets[second, default: []].append(item)
+    private func noteSecond(_ second: Int64) {
+        if sessionBuckets[second] == nil && tombstoneBuckets[second] == nil { bucketSeconds.insert(second) }
     }
 
-    /// Removes and returns buckets whose second is wholly past, up to about `limit` items.
-    func takeDueItems(now: Int64, limit: Int) -> [ExpiryItem] {
-        var out: [ExpiryItem] = []
-        while out.count < limit, let second = bucketSeconds.min, (second + 1) * 1000 <= now {
-            guard var items = buckets[second] else { bucketSeconds.removeMin(); continue }
-            let room = limit - out.count
-            if items.count > room {
-                out.append(contentsOf: items.suffix(room))
-                items.removeLast(room)
-                buckets[second] = items
-                break
+    func addExpiry(session key: SessionKey, at expiresAt: Int64) {
+        let second = expiresAt / 1000
+        noteSecond(second)
+        sessionBuckets[second, default: []].append(key)
+    }
+
+    func addExpiry(tombstone key: TokenKey, at expiresAt: Int64) {
+        let second = expiresAt / 1000
+        noteSecond(second)
+        tombstoneBuckets[second, default: []].append(key)
+    }
+
+    /// Removes and returns bucket entries whose second is wholly past, up to about `limit`.
+    func takeDueItems(now: Int64, limit: Int) -> (sessions: [SessionKey], tombstones: [TokenKey]) {
+        var sessions: [SessionKey] = [], tombstones: [TokenKey] = []
+        while sessions.count + tombstones.count < limit, let second = bucketSeconds.min, (second + 1) * 1000 <= now {
+            let room = limit - sessions.count - tombstones.count
+            if var items = sessionBuckets[second] {
+                if items.count > room {
+                    sessions.append(contentsOf: items.suffix(room))
+                    items.removeLast(room)
+                    sessionBuckets[second] = items
+                    break
+                }
+                sessions.append(contentsOf: items)
+                sessionBuckets[second] = nil
+                continue
+            }
+            if var items = tombstoneBuckets[second] {
+                if items.count > room {
+                    tombstones.append(contentsOf: items.suffix(room))
+                    items.removeLast(room)
+                    tombstoneBuckets[second] = items
+                    break
+                }
+                tombstones.append(contentsOf: items)
+                tombstoneBuckets[second] = nil
+                continue
             }
             bucketSeconds.removeMin()
-            buckets[second] = nil
-            out.append(contentsOf: items)
         }
-        return out
+        return (sessions, tombstones)
     }
 }
 
@@ -130,11 +201,12 @@ extension EngineShard {
         swap(&slotOfSession, &other.slotOfSession)
         swap(&sessionSlots, &other.sessionSlots)
         swap(&tokens, &other.tokens)
-        swap(&tombstoneCount, &other.tombstoneCount)
+        swap(&tombstones, &other.tombstones)
         swap(&users, &other.users)
         swap(&devices, &other.devices)
         swap(&creators, &other.creators)
-        swap(&buckets, &other.buckets)
+        swap(&sessionBuckets, &other.sessionBuckets)
+        swap(&tombstoneBuckets, &other.tombstoneBuckets)
         swap(&bucketSeconds, &other.bucketSeconds)
     }
 }

@@ -64,6 +64,10 @@ public final class SessionEngine: Sendable {
 
     @inline(__always)
     func shardIndex(_ key: String) -> Int { Int(MurmurHash3.hash32(key)) & mask }
+    @inline(__always)
+    func shardIndex(_ key: SessionKey) -> Int { Int(truncatingIfNeeded: key.mixed) & mask }
+    @inline(__always)
+    func shardIndex(_ key: TokenKey) -> Int { Int(truncatingIfNeeded: key.mixed) & mask }
 
     /// Locks the given shards in ascending order, runs `body`, unlocks.
     private func withShards<T>(_ indexes: [Int], _ body: () throws(TokMeshError) -> T) throws(TokMeshError) -> T {
@@ -80,10 +84,23 @@ public final class SessionEngine: Sendable {
         return body(shard)
     }
 
-    private func shardsOf(_ s: Session) -> [Int] {
-        var list = [shardIndex(s.id), shardIndex(s.tokenHash), shardIndex(s.userID), shardIndex(s.createdBy)]
-        if !s.deviceID.isEmpty { list.append(shardIndex(s.deviceID)) }
+    private func stored(_ key: SessionKey) -> StoredSession? {
+        withShard(shardIndex(key)) { $0.stored(key) }
+    }
+
+    /// The shards a session's maps and indexes live in.
+    private func shardsOf(_ s: StoredSession) -> [Int] {
+        let (user, device, creator) = s.indexStrings
+        var list = [shardIndex(s.key), shardIndex(s.digest.key), shardIndex(user), shardIndex(creator)]
+        if !device.isEmpty { list.append(shardIndex(device)) }
         return list
+    }
+
+    private static func pack(_ session: Session) throws(TokMeshError) -> StoredSession {
+        guard let stored = StoredSession(session) else {
+            throw TokMeshError(.sysInternal, "a session with a non-canonical ID or token hash reached the engine")
+        }
+        return stored
     }
 
     // MARK: create
@@ -92,29 +109,28 @@ public final class SessionEngine: Sendable {
     @discardableResult
     public func create(_ session: Session, maxPerUser: Int, now: Int64) throws(TokMeshError) -> UInt64? {
         precondition(session.version == 1 && session.expiresAt > session.createdAt, "create takes a fresh session")
-        let sessionShard = shards[shardIndex(session.id)]
-        let tokenShard = shards[shardIndex(session.tokenHash)]
+        let stored = try SessionEngine.pack(session)
+        let key = stored.key, tokenKey = stored.digest.key
+        let sessionShard = shards[shardIndex(key)]
+        let tokenShard = shards[shardIndex(tokenKey)]
         let userShard = shards[shardIndex(session.userID)]
-        return try withShards(shardsOf(session)) { () throws(TokMeshError) -> UInt64? in
-            let userSessions = userShard.users[session.userID] ?? [:]
-            let current = userSessions.values.reduce(0) { $0 + ($1 > now ? 1 : 0) }
+        return try withShards(shardsOf(stored)) { () throws(TokMeshError) -> UInt64? in
+            let current = userShard.users[session.userID]?.unexpired(now: now) ?? 0
             if current >= maxPerUser {
                 throw TokMeshError(.sessQuota, "Session quota exceeded for this user", details: [
                     "limit": .int(Int64(maxPerUser)), "current": .int(Int64(current)),
                 ])
             }
-            if sessionShard.slotOfSession[session.id] != nil {
+            if sessionShard.slotOfSession[key] != nil {
                 throw TokMeshError(.sessExists, details: ["session_id": .string(session.id)])
             }
-            if let entry = tokenShard.tokens[session.tokenHash] {
-                if case .tombstone(let t) = entry, t.expiresAt <= now {
-                    tokenShard.removeToken(session.tokenHash)
-                } else {
-                    throw TokMeshError(.toknInUse)
-                }
+            if tokenShard.tokens[tokenKey] != nil { throw TokMeshError(.toknInUse) }
+            if let t = tokenShard.tombstones[tokenKey] {
+                guard t.expiresAt <= now else { throw TokMeshError(.toknInUse) }
+                tokenShard.removeToken(tokenKey)
             }
             let index = try log(.create(time: now, session: session))
-            insertLocked(session)
+            insertLocked(stored)
             return index
         }
     }
@@ -122,29 +138,26 @@ public final class SessionEngine: Sendable {
     // MARK: reads
 
     public func get(_ id: String, now: Int64) -> LookupOutcome {
-        withShard(shardIndex(id)) { shard in
-            guard let s = shard.session(id) else { return .notFound }
-            return s.isExpired(now: now) ? .expired : .live(s)
-        }
+        guard let key = SessionKey(id), let s = stored(key) else { return .notFound }
+        return s.isExpired(now: now) ? .expired : .live(s.session)
     }
 
     /// The session behind a token hash. A reader whose index entry points at a missing session
     /// re-reads the index once (a revoke raced it), so it answers revoked, never unknown.
     public func validate(tokenHash: String, now: Int64) -> ValidateOutcome {
-        let tokenShardIndex = shardIndex(tokenHash)
+        guard let digest = TokenDigest(tokenHash) else { return .unknown }
+        let tokenKey = digest.key
+        let tokenShardIndex = shardIndex(tokenKey)
         for _ in 0..<2 {
-            let entry = withShard(tokenShardIndex) { $0.tokens[tokenHash] }
-            switch entry {
-            case .none:
-                return .unknown
-            case .tombstone(let t):
+            let (holder, tombstone) = withShard(tokenShardIndex) { ($0.tokens[tokenKey], $0.tombstones[tokenKey]) }
+            if let t = tombstone {
+                guard t.digest == digest else { return .unknown }
                 return t.expiresAt <= now ? .unknown : .revoked(revokedAt: t.revokedAt)
-            case .session(let id):
-                let found: Session? = withShard(shardIndex(id)) { $0.session(id) }
-                guard let s = found else { continue }
-                guard s.tokenHash == tokenHash else { return .unknown }
-                return s.isExpired(now: now) ? .expired : .live(s)
             }
+            guard let holder else { return .unknown }
+            guard let s = stored(holder) else { continue }
+            guard s.digest == digest else { return .unknown }
+            return s.isExpired(now: now) ? .expired : .live(s.session)
         }
         return .unknown
     }
@@ -154,16 +167,18 @@ public final class SessionEngine: Sendable {
     /// Applies `change` to a live session under its shard lock; `change` returns whether it
     /// changed anything (then `version` + 1).
     public func mutateLive(_ id: String, now: Int64, _ change: (inout Session) throws(TokMeshError) -> Bool) throws(TokMeshError) -> (Session, UInt64?) {
-        let shard = shards[shardIndex(id)]
-        return try withShards([shardIndex(id)]) { () throws(TokMeshError) -> (Session, UInt64?) in
-            guard var s = shard.session(id) else { throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)]) }
+        guard let key = SessionKey(id) else { throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)]) }
+        let shard = shards[shardIndex(key)]
+        return try withShards([shardIndex(key)]) { () throws(TokMeshError) -> (Session, UInt64?) in
+            guard var s = shard.stored(key)?.session else { throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)]) }
             if s.isExpired(now: now) { throw TokMeshError(.sessExpired, details: ["session_id": .string(id)]) }
             let expiresBefore = s.expiresAt
             guard try change(&s) else { return (s, nil) }
-            precondition(s.expiresAt == expiresBefore, "mutateLive must not move expires_at")
+            precondition(s.expiresAt == expiresBefore && s.id == id, "mutateLive must not move expires_at or the ID")
             s.version += 1
+            let packed = try SessionEngine.pack(s)
             let index = try log(.update(time: now, session: s))
-            shard.replaceSession(s)
+            shard.replaceSession(packed)
             return (s, index)
         }
     }
@@ -172,8 +187,10 @@ public final class SessionEngine: Sendable {
     /// only (no index changes). Returns the possibly updated session; nil if it vanished.
     /// Best effort (spec/01 §5.3): when the log refuses writes the session is returned untouched.
     public func touchForValidate(_ id: String, tokenHash: String, now: Int64, ip: String, userAgent: String) -> (Session, UInt64?)? {
-        withShard(shardIndex(id)) { shard in
-            guard let current = shard.session(id), current.tokenHash == tokenHash else { return nil }
+        guard let key = SessionKey(id), let digest = TokenDigest(tokenHash) else { return nil }
+        return withShard(shardIndex(key)) { shard in
+            guard let stored = shard.stored(key), stored.digest == digest else { return nil }
+            let current = stored.session
             guard !current.isExpired(now: now) else { return (current, nil) }
             var s = current
             let newActive = max(s.lastActive, now)
@@ -182,9 +199,10 @@ public final class SessionEngine: Sendable {
             s.lastAccessIP = ip
             s.lastAccessUA = userAgent
             s.version += 1
+            guard let packed = StoredSession(s) else { return (current, nil) }
             let index: UInt64?
             do { index = try log(.update(time: now, session: s)) } catch { return (current, nil) }
-            shard.replaceSession(s)
+            shard.replaceSession(packed)
             return (s, index)
         }
     }
@@ -192,12 +210,13 @@ public final class SessionEngine: Sendable {
     /// Renew: new expires_at (may shorten), last_active = max(last_active, now), version + 1.
     /// Returns (previous expires_at, updated session).
     public func renew(_ id: String, ttlMillis: Int64, expectedVersion: UInt64?, now: Int64) throws(TokMeshError) -> (Int64, Session, UInt64?) {
-        let userID: String? = withShard(shardIndex(id)) { $0.session(id)?.userID }
-        guard let userID else { throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)]) }
-        let shard = shards[shardIndex(id)]
+        guard let key = SessionKey(id), let userID = stored(key)?.userID else {
+            throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)])
+        }
+        let shard = shards[shardIndex(key)]
         let userShard = shards[shardIndex(userID)]
-        return try withShards([shardIndex(id), shardIndex(userID)]) { () throws(TokMeshError) -> (Int64, Session, UInt64?) in
-            guard var s = shard.session(id) else { throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)]) }
+        return try withShards([shardIndex(key), shardIndex(userID)]) { () throws(TokMeshError) -> (Int64, Session, UInt64?) in
+            guard var s = shard.stored(key)?.session else { throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)]) }
             if s.isExpired(now: now) { throw TokMeshError(.sessExpired, details: ["session_id": .string(id)]) }
             if let expectedVersion, expectedVersion != s.version {
                 throw TokMeshError(.sessVersion, details: [
@@ -208,9 +227,10 @@ public final class SessionEngine: Sendable {
             s.expiresAt = now + ttlMillis
             s.lastActive = max(s.lastActive, now)
             s.version += 1
+            let packed = try SessionEngine.pack(s)
             let index = try log(.update(time: now, session: s))
-            shard.replaceSession(s)
-            userShard.users[userID]?[id] = s.expiresAt
+            shard.replaceSession(packed)
+            userShard.setUser(userID, key, expiresAt: s.expiresAt)
             return (previous, s, index)
         }
     }
@@ -220,77 +240,84 @@ public final class SessionEngine: Sendable {
     /// Revoke: a live session becomes a tombstone, an expired one is deleted, a missing one is
     /// a no-op (idempotent).
     public func revoke(_ id: String, now: Int64, urgent: Bool = false) throws(TokMeshError) -> RevokeOutcome {
-        guard let snapshot: Session = withShard(shardIndex(id), { $0.session(id) }) else {
-            return RevokeOutcome(revoked: false, revokedAt: nil)
-        }
+        guard let key = SessionKey(id), let snapshot = stored(key) else { return RevokeOutcome(revoked: false, revokedAt: nil) }
+        let digest = snapshot.digest
         let result: RevokeOutcome? = try withShards(shardsOf(snapshot)) { () throws(TokMeshError) -> RevokeOutcome? in
-            let shard = shards[shardIndex(id)]
-            guard let current = shard.session(id), current.tokenHash == snapshot.tokenHash else { return nil }
-            let tokenShard = shards[shardIndex(current.tokenHash)]
+            guard let current = shards[shardIndex(key)].stored(key), current.digest == digest else { return nil }
+            let tokenShard = shards[shardIndex(digest.key)]
             if current.isExpired(now: now) {
                 let index = try log(.delete(time: now, sessionID: id, reason: .revokedExpired), urgent: urgent)
                 removeLocked(current)
-                tokenShard.removeToken(current.tokenHash)
+                tokenShard.removeToken(digest.key)
                 return RevokeOutcome(revoked: true, revokedAt: now, logIndex: index)
             }
-            let tombstone = Tombstone(tokenHash: current.tokenHash, sessionID: id, revokedAt: now, expiresAt: current.expiresAt)
-            let index = try log(.revoke(time: now, tombstone: tombstone), urgent: urgent)
+            let tombstone = StoredTombstone(session: key, digest: digest, revokedAt: now, expiresAt: current.expiresAt)
+            let index = try log(.revoke(time: now, tombstone: tombstone.tombstone), urgent: urgent)
             removeLocked(current)
-            tokenShard.setToken(current.tokenHash, .tombstone(tombstone))
+            tokenShard.setTombstone(digest.key, tombstone)
             return RevokeOutcome(revoked: true, revokedAt: now, logIndex: index)
         }
         return result ?? RevokeOutcome(revoked: false, revokedAt: nil)
     }
 
     /// Adds a session to the sessions map and every index (all its shards locked).
-    private func insertLocked(_ s: Session) {
-        shards[shardIndex(s.id)].insertSession(s)
-        shards[shardIndex(s.tokenHash)].setToken(s.tokenHash, .session(s.id))
-        shards[shardIndex(s.userID)].users[s.userID, default: [:]][s.id] = s.expiresAt
-        let creatorShard = shards[shardIndex(s.createdBy)]
-        creatorShard.addToSet(&creatorShard.creators, s.createdBy, s.id)
-        if !s.deviceID.isEmpty {
-            let deviceShard = shards[shardIndex(s.deviceID)]
-            deviceShard.addToSet(&deviceShard.devices, s.deviceID, s.id)
+    private func insertLocked(_ s: StoredSession) {
+        let key = s.key
+        let (user, device, creator) = s.indexStrings
+        shards[shardIndex(key)].insertSession(s)
+        shards[shardIndex(s.digest.key)].setToken(s.digest.key, session: key)
+        shards[shardIndex(user)].setUser(user, key, expiresAt: s.expiresAt)
+        let creatorShard = shards[shardIndex(creator)]
+        creatorShard.addToSet(&creatorShard.creators, creator, key)
+        if !device.isEmpty {
+            let deviceShard = shards[shardIndex(device)]
+            deviceShard.addToSet(&deviceShard.devices, device, key)
         }
     }
 
     /// Removes a session from the sessions map and every secondary index (all shards locked).
-    private func removeLocked(_ s: Session) {
-        shards[shardIndex(s.id)].removeSession(s.id)
-        shards[shardIndex(s.userID)].removeFromUser(s.userID, s.id)
-        let creatorShard = shards[shardIndex(s.createdBy)]
-        creatorShard.removeFromSet(&creatorShard.creators, s.createdBy, s.id)
-        if !s.deviceID.isEmpty {
-            let deviceShard = shards[shardIndex(s.deviceID)]
-            deviceShard.removeFromSet(&deviceShard.devices, s.deviceID, s.id)
+    private func removeLocked(_ s: StoredSession) {
+        let key = s.key
+        let (user, device, creator) = s.indexStrings
+        shards[shardIndex(key)].removeSession(key)
+        shards[shardIndex(user)].removeFromUser(user, key)
+        let creatorShard = shards[shardIndex(creator)]
+        creatorShard.removeFromSet(&creatorShard.creators, creator, key)
+        if !device.isEmpty {
+            let deviceShard = shards[shardIndex(device)]
+            deviceShard.removeFromSet(&deviceShard.devices, device, key)
         }
     }
 
     /// Held session IDs of a user (live or expired).
     public func sessionIDs(ofUser userID: String) -> [String] {
-        withShard(shardIndex(userID)) { shard in shard.users[userID].map { Array($0.keys) } ?? [] }
+        withShard(shardIndex(userID)) { shard in shard.users[userID]?.keys ?? [] }.map(\.string)
     }
 
     /// Purges a session if it is expired (GC). Returns true when it removed one.
     @discardableResult
     public func purgeIfExpired(_ id: String, now: Int64) -> Bool {
-        guard let snapshot: Session = withShard(shardIndex(id), { $0.session(id) }), snapshot.isExpired(now: now) else { return false }
+        guard let key = SessionKey(id) else { return false }
+        return purgeIfExpired(key, now: now)
+    }
+
+    private func purgeIfExpired(_ key: SessionKey, now: Int64) -> Bool {
+        guard let snapshot = stored(key), snapshot.isExpired(now: now) else { return false }
+        let digest = snapshot.digest
         let purged: Bool? = try? withShards(shardsOf(snapshot)) { () throws(TokMeshError) -> Bool in
-            guard let current = shards[shardIndex(id)].session(id), current.tokenHash == snapshot.tokenHash,
-                  current.isExpired(now: now) else { return false }
-            _ = try log(.delete(time: now, sessionID: id, reason: .expired))
+            guard let current = shards[shardIndex(key)].stored(key), current.digest == digest, current.isExpired(now: now) else { return false }
+            _ = try log(.delete(time: now, sessionID: key.string, reason: .expired))
             removeLocked(current)
-            shards[shardIndex(current.tokenHash)].removeToken(current.tokenHash)
+            shards[shardIndex(digest.key)].removeToken(digest.key)
             return true
         }
         return purged ?? false
     }
 
-    private func purgeTombstoneIfExpired(_ hash: String, now: Int64) -> Bool {
-        withShard(shardIndex(hash)) { shard in
-            guard case .tombstone(let t) = shard.tokens[hash], t.expiresAt <= now else { return false }
-            shard.removeToken(hash)
+    private func purgeTombstoneIfExpired(_ key: TokenKey, now: Int64) -> Bool {
+        withShard(shardIndex(key)) { shard in
+            guard let t = shard.tombstones[key], t.expiresAt <= now else { return false }
+            shard.removeToken(key)
             return true
         }
     }
@@ -315,7 +342,7 @@ public final class SessionEngine: Sendable {
             var expired = 0
             for s in picks where s.isExpired(now: now) {
                 expired += 1
-                if purgeIfExpired(s.id, now: now) { purged += 1 }
+                if purgeIfExpired(s.key, now: now) { purged += 1 }
             }
             if expired * 4 <= picks.count { break }
         }
@@ -324,18 +351,18 @@ public final class SessionEngine: Sendable {
     }
 
     /// Uniform random picks over all sessions (weighted by shard size).
-    func sample<R: RandomNumberGenerator>(count: Int, using rng: inout R) -> [Session] {
+    func sample<R: RandomNumberGenerator>(count: Int, using rng: inout R) -> [StoredSession] {
         let sizes = shards.map { shard in shard.lock.lock(); defer { shard.lock.unlock() }; return shard.sessionSlots.count }
         let total = sizes.reduce(0, +)
         guard total > 0 else { return [] }
-        var picks: [Session] = []
+        var picks: [StoredSession] = []
         picks.reserveCapacity(count)
         for _ in 0..<count {
             var r = Int.random(in: 0..<total, using: &rng)
             var shardIndex = 0
             while shardIndex < sizes.count - 1 && r >= sizes[shardIndex] { r -= sizes[shardIndex]; shardIndex += 1 }
             let slot = r
-            if let s: Session = withShard(shardIndex, { $0.sessionSlots.count > slot ? $0.sessionSlots[slot] : nil }) {
+            if let s: StoredSession = withShard(shardIndex, { $0.sessionSlots.count > slot ? $0.sessionSlots[slot] : nil }) {
                 picks.append(s)
             }
         }
@@ -348,14 +375,10 @@ public final class SessionEngine: Sendable {
         var purged = 0
         var budget = limit
         for index in shards.indices where budget > 0 {
-            let items = withShard(index) { $0.takeDueItems(now: now, limit: budget) }
-            budget -= items.count
-            for item in items {
-                switch item {
-                case .session(let id): if purgeIfExpired(id, now: now) { purged += 1 }
-                case .tombstone(let hash): if purgeTombstoneIfExpired(hash, now: now) { purged += 1 }
-                }
-            }
+            let (sessions, tombstones) = withShard(index) { $0.takeDueItems(now: now, limit: budget) }
+            budget -= sessions.count + tombstones.count
+            for key in sessions where purgeIfExpired(key, now: now) { purged += 1 }
+            for key in tombstones where purgeTombstoneIfExpired(key, now: now) { purged += 1 }
         }
         return purged
     }
@@ -364,16 +387,12 @@ public final class SessionEngine: Sendable {
     public func sweepAll(now: Int64) -> Int {
         var purged = 0
         for index in shards.indices {
-            let (ids, hashes): ([String], [String]) = withShard(index) { shard in
-                let ids = shard.sessionSlots.filter { $0.isExpired(now: now) }.map(\.id)
-                let hashes = shard.tokens.compactMap { key, entry -> String? in
-                    if case .tombstone(let t) = entry, t.expiresAt <= now { return key }
-                    return nil
-                }
-                return (ids, hashes)
+            let (sessions, tombstones): ([SessionKey], [TokenKey]) = withShard(index) { shard in
+                (shard.sessionSlots.filter { $0.isExpired(now: now) }.map(\.key),
+                 shard.tombstones.compactMap { key, t in t.expiresAt <= now ? key : nil })
             }
-            for id in ids where purgeIfExpired(id, now: now) { purged += 1 }
-            for hash in hashes where purgeTombstoneIfExpired(hash, now: now) { purged += 1 }
+            for key in sessions where purgeIfExpired(key, now: now) { purged += 1 }
+            for key in tombstones where purgeTombstoneIfExpired(key, now: now) { purged += 1 }
         }
         return purged
     }
@@ -383,60 +402,62 @@ public final class SessionEngine: Sendable {
     /// Applies a WAL record during recovery (spec/02 §4): put overwrites, but a post-image that
     /// is already expired at `now` removes the session instead; removal of a missing session is
     /// a no-op; expired tombstones are dropped. No checks, nothing logged; replaying a record
-    /// twice is harmless.
+    /// twice is harmless. A record whose ID or token hash is not canonical is skipped.
     public func apply(_ record: WALRecord, now: Int64) {
         switch record {
         case .create(_, let session), .update(_, let session):
-            remove(id: session.id)
-            guard !session.isExpired(now: now) else { return }
+            guard let stored = StoredSession(session) else { return }
+            let key = stored.key, tokenKey = stored.digest.key
+            remove(key)
+            guard !stored.isExpired(now: now) else { return }
             // A tombstone or another session holding this token hash is superseded by the post-image.
-            if case .session(let other)? = withShard(shardIndex(session.tokenHash), { $0.tokens[session.tokenHash] }), other != session.id {
-                remove(id: other)
-            }
-            _ = try? withShards(shardsOf(session)) { () throws(TokMeshError) in insertLocked(session) }
+            if let other = withShard(shardIndex(tokenKey), { $0.tokens[tokenKey] }), other != key { remove(other) }
+            _ = try? withShards(shardsOf(stored)) { () throws(TokMeshError) in insertLocked(stored) }
         case .delete(_, let id, _):
-            remove(id: id)
+            if let key = SessionKey(id) { remove(key) }
         case .revoke(_, let tombstone):
-            remove(id: tombstone.sessionID)
-            guard tombstone.expiresAt > now else { return }
-            withShard(shardIndex(tombstone.tokenHash)) { $0.setToken(tombstone.tokenHash, .tombstone(tombstone)) }
+            guard let t = StoredTombstone(tombstone) else { return }
+            remove(t.session)
+            guard t.expiresAt > now else { return }
+            withShard(shardIndex(t.digest.key)) { $0.setTombstone(t.digest.key, t) }
         case .reset:
             break  // the caller loads the named snapshot and calls `replaceContents`
         }
     }
 
     /// Removes a session and its index entries, if held (replay only).
-    private func remove(id: String) {
-        guard let s: Session = withShard(shardIndex(id), { $0.session(id) }) else { return }
+    private func remove(_ key: SessionKey) {
+        guard let s = stored(key) else { return }
         _ = try? withShards(shardsOf(s)) { () throws(TokMeshError) in
-            guard let current = shards[shardIndex(id)].session(id) else { return }
+            guard let current = shards[shardIndex(key)].stored(key) else { return }
             removeLocked(current)
-            let tokenShard = shards[shardIndex(current.tokenHash)]
-            if case .session(let holder)? = tokenShard.tokens[current.tokenHash], holder == id { tokenShard.removeToken(current.tokenHash) }
+            let tokenKey = current.digest.key
+            let tokenShard = shards[shardIndex(tokenKey)]
+            if tokenShard.tokens[tokenKey] == key { tokenShard.removeToken(tokenKey) }
         }
     }
 
     // MARK: snapshots
 
-    /// The snapshot cut (spec/02 §5.2): each shard's session array and token map are taken by
-    /// reference under its lock (copy-on-write, O(1)); the first later write to a shard pays
-    /// for copying it. Filtering and encoding happen after the locks are released.
-    public func snapshotCut(now: Int64) -> (sessions: [Session], tombstones: [Tombstone]) {
-        var sessionParts: [ContiguousArray<Session>] = []
-        var tokenParts: [[String: TokenEntry]] = []
+    /// The snapshot cut (spec/02 §5.2): each shard's session array and tombstone map are taken
+    /// by reference under its lock (copy-on-write, O(1)); the first later write to a shard pays
+    /// for copying it — an array of references, a few kilobytes. Filtering happens after the
+    /// locks are released.
+    public func snapshotCut(now: Int64) -> (sessions: [StoredSession], tombstones: [StoredTombstone]) {
+        var sessionParts: [ContiguousArray<StoredSession>] = []
+        var tombstoneParts: [[TokenKey: StoredTombstone]] = []
+        sessionParts.reserveCapacity(shards.count)
+        tombstoneParts.reserveCapacity(shards.count)
         for index in shards.indices {
             withShard(index) { shard in
                 sessionParts.append(shard.sessionSlots)
-                tokenParts.append(shard.tokens)
+                tombstoneParts.append(shard.tombstones)
             }
         }
-        let sessions = sessionParts.flatMap { $0.filter { !$0.isExpired(now: now) } }
-        var tombstones: [Tombstone] = []
-        for part in tokenParts {
-            for entry in part.values {
-                if case .tombstone(let t) = entry, t.expiresAt > now { tombstones.append(t) }
-            }
-        }
+        var sessions: [StoredSession] = []
+        sessions.reserveCapacity(sessionParts.reduce(0) { $0 + $1.count })
+        for part in sessionParts { for s in part where !s.isExpired(now: now) { sessions.append(s) } }
+        let tombstones = tombstoneParts.flatMap { $0.values.filter { $0.expiresAt > now } }
         return (sessions, tombstones)
     }
 
@@ -466,31 +487,36 @@ public final class SessionEngine: Sendable {
 
     /// Loads a snapshot's contents into an empty engine (recovery base, or a restore's state
     /// aside). Holds every shard lock for the whole load and sizes the maps first.
-    public func load(sessions: [Session], tombstones: [Tombstone], now: Int64) {
+    public func load(sessions: [StoredSession], tombstones: [StoredTombstone], now: Int64) {
         var sessionsPer = [Int](repeating: 0, count: shards.count), tokensPer = sessionsPer, usersPer = sessionsPer
+        var tombstonesPer = sessionsPer
         for s in sessions where !s.isExpired(now: now) {
-            sessionsPer[shardIndex(s.id)] += 1
-            tokensPer[shardIndex(s.tokenHash)] += 1
+            sessionsPer[shardIndex(s.key)] += 1
+            tokensPer[shardIndex(s.digest.key)] += 1
             usersPer[shardIndex(s.userID)] += 1
         }
-        for t in tombstones where t.expiresAt > now { tokensPer[shardIndex(t.tokenHash)] += 1 }
+        for t in tombstones where t.expiresAt > now { tombstonesPer[shardIndex(t.digest.key)] += 1 }
         for shard in shards { shard.lock.lock() }
         defer { for shard in shards.reversed() { shard.lock.unlock() } }
         for (i, shard) in shards.enumerated() {
             shard.slotOfSession.reserveCapacity(shard.slotOfSession.count + sessionsPer[i])
             shard.sessionSlots.reserveCapacity(shard.sessionSlots.count + sessionsPer[i])
             shard.tokens.reserveCapacity(shard.tokens.count + tokensPer[i])
+            shard.tombstones.reserveCapacity(shard.tombstones.count + tombstonesPer[i])
             shard.users.reserveCapacity(shard.users.count + usersPer[i])
         }
         // A file may repeat an ID or a token (an unencrypted backup is only checksummed): the
         // first one wins, so a crafted file cannot break the indexes.
         for s in sessions where !s.isExpired(now: now) {
-            guard shards[shardIndex(s.id)].slotOfSession[s.id] == nil, shards[shardIndex(s.tokenHash)].tokens[s.tokenHash] == nil else { continue }
+            let tokenKey = s.digest.key
+            let tokenShard = shards[shardIndex(tokenKey)]
+            guard shards[shardIndex(s.key)].slotOfSession[s.key] == nil, tokenShard.tokens[tokenKey] == nil,
+                  tokenShard.tombstones[tokenKey] == nil else { continue }
             insertLocked(s)
         }
         for t in tombstones where t.expiresAt > now {
-            let shard = shards[shardIndex(t.tokenHash)]
-            if shard.tokens[t.tokenHash] == nil { shard.setToken(t.tokenHash, .tombstone(t)) }
+            let shard = shards[shardIndex(t.digest.key)]
+            if shard.tokens[t.digest.key] == nil && shard.tombstones[t.digest.key] == nil { shard.setTombstone(t.digest.key, t) }
         }
     }
 
@@ -498,23 +524,26 @@ public final class SessionEngine: Sendable {
 
     /// Copies of sessions whose IDs are given (missing ones skipped).
     public func sessions(withIDs ids: some Sequence<String>) -> [Session] {
-        ids.compactMap { id in withShard(shardIndex(id)) { $0.session(id) } }
+        ids.compactMap { id in SessionKey(id).flatMap { stored($0)?.session } }
     }
 
     public func sessionIDs(ofDevice deviceID: String) -> [String] {
-        withShard(shardIndex(deviceID)) { Array($0.devices[deviceID] ?? []) }
+        withShard(shardIndex(deviceID)) { Array($0.devices[deviceID] ?? []) }.map(\.string)
     }
 
     public func sessionIDs(ofCreator createdBy: String) -> [String] {
-        withShard(shardIndex(createdBy)) { Array($0.creators[createdBy] ?? []) }
+        withShard(shardIndex(createdBy)) { Array($0.creators[createdBy] ?? []) }.map(\.string)
     }
 
-    /// Every session matching `predicate`, one shard lock at a time.
+    /// Every session matching `predicate`, one shard at a time (each shard's array is taken
+    /// under its lock and unpacked after).
     public func scan(_ predicate: (Session) -> Bool) -> [Session] {
         var out: [Session] = []
         for index in shards.indices {
-            withShard(index) { shard in
-                for s in shard.sessionSlots where predicate(s) { out.append(s) }
+            let part = withShard(index) { $0.sessionSlots }
+            for stored in part {
+                let s = stored.session
+                if predicate(s) { out.append(s) }
             }
         }
         return out
@@ -526,7 +555,7 @@ public final class SessionEngine: Sendable {
             withShard(index) { shard in
                 total += shard.sessionSlots.count
                 active += shard.sessionSlots.reduce(0) { $0 + ($1.isExpired(now: now) ? 0 : 1) }
-                tombstones += shard.tombstoneCount
+                tombstones += shard.tombstones.count
             }
         }
         return EngineStats(totalSessions: total, activeSessions: active, tombstones: tombstones)
@@ -537,24 +566,27 @@ public final class SessionEngine: Sendable {
         for shard in shards { shard.lock.lock() }
         defer { for shard in shards.reversed() { shard.lock.unlock() } }
         var problems: [String] = []
-        var all: [String: Session] = [:]
+        var all: [SessionKey: StoredSession] = [:]
         for shard in shards {
-            for (id, slot) in shard.slotOfSession {
-                guard slot < shard.sessionSlots.count, shard.sessionSlots[slot].id == id else { problems.append("slot map broken for \(id)"); continue }
-                all[id] = shard.sessionSlots[slot]
+            for (key, slot) in shard.slotOfSession {
+                guard Int(slot) < shard.sessionSlots.count, shard.sessionSlots[Int(slot)].key == key else { problems.append("slot map broken for \(key.string)"); continue }
+                all[key] = shard.sessionSlots[Int(slot)]
             }
             if shard.slotOfSession.count != shard.sessionSlots.count { problems.append("slot count mismatch") }
+            for key in shard.tokens.keys where shard.tombstones[key] != nil { problems.append("token both live and revoked") }
         }
-        for s in all.values {
-            guard case .session(let id) = shards[shardIndex(s.tokenHash)].tokens[s.tokenHash], id == s.id else { problems.append("token index missing \(s.id)"); continue }
-            if shards[shardIndex(s.userID)].users[s.userID]?[s.id] != s.expiresAt { problems.append("user index wrong for \(s.id)") }
-            if shards[shardIndex(s.createdBy)].creators[s.createdBy]?.contains(s.id) != true { problems.append("creator index missing \(s.id)") }
-            if !s.deviceID.isEmpty, shards[shardIndex(s.deviceID)].devices[s.deviceID]?.contains(s.id) != true { problems.append("device index missing \(s.id)") }
+        for (key, s) in all {
+            let id = key.string
+            let (user, device, creator) = s.indexStrings
+            if shards[shardIndex(s.digest.key)].tokens[s.digest.key] != key { problems.append("token index missing \(id)"); continue }
+            if shards[shardIndex(user)].users[user]?.expiry(of: key) != s.expiresAt { problems.append("user index wrong for \(id)") }
+            if shards[shardIndex(creator)].creators[creator]?.contains(key) != true { problems.append("creator index missing \(id)") }
+            if !device.isEmpty, shards[shardIndex(device)].devices[device]?.contains(key) != true { problems.append("device index missing \(id)") }
         }
         var indexed = 0
         for shard in shards {
-            for entry in shard.tokens.values { if case .session(let id) = entry { indexed += 1; if all[id] == nil { problems.append("dangling token entry \(id)") } } }
-            for ids in shard.users.values { for id in ids.keys where all[id] == nil { problems.append("dangling user entry \(id)") } }
+            for key in shard.tokens.values { indexed += 1; if all[key] == nil { problems.append("dangling token entry \(key.string)") } }
+            for entry in shard.users.values { for key in entry.keys where all[key] == nil { problems.append("dangling user entry \(key.string)") } }
         }
         if indexed != all.count { problems.append("token index has \(indexed) entries for \(all.count) sessions") }
         return problems

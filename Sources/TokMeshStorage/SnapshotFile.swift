@@ -82,8 +82,8 @@ public struct SnapshotHeader: Sendable, Equatable {
 
 public struct SnapshotContents: Sendable {
     public var header: SnapshotHeader
-    public var sessions: [Session]
-    public var tombstones: [Tombstone]
+    public var sessions: [StoredSession]
+    public var tombstones: [StoredTombstone]
 }
 
 public enum SnapshotError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -121,41 +121,67 @@ public enum SnapshotFile {
     }
 
     /// The whole file as bytes (sessions and tombstones as they were cut).
-    public static func encode(header: SnapshotHeader, sessions: [Session], tombstones: [Tombstone], masterKey: [UInt8]?) throws -> [UInt8] {
-        var body: [UInt8] = []
+    public static func encode(header: SnapshotHeader, sessions: [StoredSession], tombstones: [StoredTombstone], masterKey: [UInt8]?) throws -> [UInt8] {
+        var out: [UInt8] = []
+        try encode(header: header, sessions: sessions, tombstones: tombstones, masterKey: masterKey) { out.append(contentsOf: $0) }
+        return out
+    }
+
+    /// Streams the file to `emit` a chunk at a time (never the whole body in memory), ending
+    /// with the SHA-256 trailer over everything emitted before it.
+    static func encode(header: SnapshotHeader, sessions: [StoredSession], tombstones: [StoredTombstone], masterKey: [UInt8]?,
+                       emit: ([UInt8]) throws -> Void) throws {
+        var hasher = SHA256()
+        func put(_ bytes: [UInt8]) throws {
+            hasher.update(data: bytes)
+            try emit(bytes)
+        }
+        var lead = magic
+        let headerBytes = JSONWriter.write(header.json)
+        lead.appendLE(UInt32(headerBytes.count))
+        lead.append(contentsOf: headerBytes)
+        try put(lead)
+        let key = header.cipher == .none ? nil : masterKey.map { chunkKey(masterKey: $0, salt: header.salt) }
+        let chunkBytes = header.chunkBytes
+        var number: UInt64 = 0
+        var pending: [UInt8] = []
+        pending.reserveCapacity(chunkBytes + 64 * 1024)
+        func seal(_ plain: ArraySlice<UInt8>, last: Bool) throws {
+            let stored = try key.map { try LogCipher.seal(Array(plain), cipher: header.cipher, key: $0, associatedData: chunkAAD(number, last: last)) }
+            var frame: [UInt8] = [last ? 1 : 0]
+            frame.reserveCapacity(5 + (stored?.count ?? plain.count))
+            frame.appendLE(UInt32(stored?.count ?? plain.count))
+            if let stored { frame.append(contentsOf: stored) } else { frame.append(contentsOf: plain) }
+            try put(frame)
+            number += 1
+        }
+        // A chunk is sealed once more bytes follow it, so the last one is known when it is sealed.
+        func flushFull() throws {
+            guard pending.count > chunkBytes else { return }
+            var start = 0
+            while pending.count - start > chunkBytes {
+                try seal(pending[start..<start + chunkBytes], last: false)
+                start += chunkBytes
+            }
+            pending.removeFirst(start)
+        }
         for s in sessions {
-            var item: [UInt8] = []
-            WALRecord.encode(s, into: &item)
-            body.append(itemSession)
-            body.appendLE(UInt32(item.count))
-            body.append(contentsOf: item)
+            s.appendSnapshotItem(to: &pending)
+            try flushFull()
         }
         for t in tombstones {
             var item: [UInt8] = []
-            WALRecord.encode(t.sessionID, into: &item)
-            WALRecord.encode(t.tokenHash, into: &item)
+            WALRecord.encode(t.session.string, into: &item)
+            WALRecord.encode(t.digest.string, into: &item)
             item.appendLE(t.revokedAt)
             item.appendLE(t.expiresAt)
-            body.append(itemTombstone)
-            body.appendLE(UInt32(item.count))
-            body.append(contentsOf: item)
+            pending.append(itemTombstone)
+            pending.appendLE(UInt32(item.count))
+            pending.append(contentsOf: item)
+            try flushFull()
         }
-        var out = magic
-        let headerBytes = JSONWriter.write(header.json)
-        out.appendLE(UInt32(headerBytes.count))
-        out.append(contentsOf: headerBytes)
-        let key = header.cipher == .none ? nil : masterKey.map { chunkKey(masterKey: $0, salt: header.salt) }
-        let chunkCount = max(1, (body.count + header.chunkBytes - 1) / header.chunkBytes)
-        for n in 0..<chunkCount {
-            let plain = Array(body[min(body.count, n * header.chunkBytes)..<min(body.count, (n + 1) * header.chunkBytes)])
-            let last = n == chunkCount - 1
-            let stored = try key.map { try LogCipher.seal(plain, cipher: header.cipher, key: $0, associatedData: chunkAAD(UInt64(n), last: last)) } ?? plain
-            out.append(last ? 1 : 0)
-            out.appendLE(UInt32(stored.count))
-            out.append(contentsOf: stored)
-        }
-        out.append(contentsOf: SHA256.hash(data: out))
-        return out
+        try seal(pending[...], last: true)
+        try emit(Array(hasher.finalize()))
     }
 
     /// Reads `count` bytes at `offset` of `fd`, or nil on a short read or an error.
@@ -232,6 +258,7 @@ public enum SnapshotFile {
         }
         var r = ByteReader(bytes[bodyStart..<(bytes.count - 32)])
         var body: [UInt8] = []
+        body.reserveCapacity(bytes.count - bodyStart)
         var number: UInt64 = 0
         var sawLast = false
         while r.remaining > 0 {
@@ -241,54 +268,76 @@ public enum SnapshotFile {
             sawLast = flag == 1
             if let key {
                 do {
-                    body += try LogCipher.open(stored, cipher: header.cipher, key: key, associatedData: chunkAAD(number, last: sawLast))
+                    body.append(contentsOf: try LogCipher.open(stored, cipher: header.cipher, key: key, associatedData: chunkAAD(number, last: sawLast)))
                 } catch {
                     throw .unusable("chunk \(number) does not authenticate")
                 }
             } else {
-                body += stored
+                body.append(contentsOf: stored)
             }
             number += 1
         }
         guard sawLast else { throw .unusable("missing last chunk") }
-        var items = ByteReader(body)
-        var sessions: [Session] = []
-        var tombstones: [Tombstone] = []
-        while items.remaining > 0 {
-            guard let kind = items.read(UInt8.self), let n = items.read(UInt32.self), let raw = items.readBytes(Int(n)) else {
-                throw .unusable("bad item framing")
+        var sessions: [StoredSession] = []
+        var tombstones: [StoredTombstone] = []
+        sessions.reserveCapacity(min(header.sessionCount, body.count / 64))
+        let failure: SnapshotError? = body.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> SnapshotError? in
+            var items = BlobReader(raw, offset: 0)
+            while items.offset < raw.count {
+                guard let kindByte = items.checkedBytes(1), let item = items.checkedLengthPrefixed() else { return .unusable("bad item framing") }
+                switch kindByte[0] {
+                case itemSession:
+                    guard let session = StoredSession(snapshotItem: item) else { return .unusable("bad session item") }
+                    sessions.append(session)
+                case itemTombstone:
+                    var t = BlobReader(item, offset: 0)
+                    guard let id = t.checkedLengthPrefixed().flatMap(SessionKey.init(utf8:)),
+                          let digest = t.checkedLengthPrefixed().flatMap(TokenDigest.init(utf8:)),
+                          let revokedAt = t.checkedBytes(8), let expiresAt = t.checkedBytes(8), t.offset == item.count else {
+                        return .unusable("bad tombstone item")
+                    }
+                    tombstones.append(StoredTombstone(session: id, digest: digest, revokedAt: Int64(littleEndian: revokedAt.loadUnaligned(as: Int64.self)),
+                                                      expiresAt: Int64(littleEndian: expiresAt.loadUnaligned(as: Int64.self))))
+                default:
+                    return .unusable("unknown item kind \(kindByte[0])")
+                }
             }
-            var item = ByteReader(raw)
-            switch kind {
-            case itemSession:
-                guard let session = try? WALRecord.session(&item) else { throw .unusable("bad session item") }
-                sessions.append(session)
-            case itemTombstone:
-                guard let id = try? WALRecord.string(&item), let hash = try? WALRecord.string(&item),
-                      let revokedAt = item.read(Int64.self), let expiresAt = item.read(Int64.self) else { throw .unusable("bad tombstone item") }
-                tombstones.append(Tombstone(tokenHash: hash, sessionID: id, revokedAt: revokedAt, expiresAt: expiresAt))
-            default:
-                throw .unusable("unknown item kind \(kind)")
-            }
+            return nil
         }
+        if let failure { throw failure }
         guard sessions.count == header.sessionCount, tombstones.count == header.tombstoneCount else { throw .unusable("counts differ from the header") }
         return SnapshotContents(header: header, sessions: sessions, tombstones: tombstones)
     }
 
     /// Writes `bytes` durably as `<directory>/<name>`: temp file, fsync, rename, directory fsync.
     public static func writeDurably(_ bytes: [UInt8], directory: String, name: String) throws(SnapshotError) {
+        try writeDurably(directory: directory, name: name) { (put: ([UInt8]) throws(SnapshotError) -> Void) throws(SnapshotError) in try put(bytes) }
+    }
+
+    /// Creates `<directory>/<name>` durably from the pieces `produce` hands to its writer:
+    /// temp file, fsync, rename, directory fsync. The temp file is removed on failure.
+    static func writeDurably(directory: String, name: String,
+                             produce: (_ put: ([UInt8]) throws(SnapshotError) -> Void) throws(SnapshotError) -> Void) throws(SnapshotError) {
         let tmp = "\(directory)/\(name).tmp", final = "\(directory)/\(name)"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .io("cannot create \(tmp)") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 { if errno == EINTR { continue }; close(fd); throw .io("write failed") }
-            written += n
+        do throws(SnapshotError) {
+            try produce { (bytes: [UInt8]) throws(SnapshotError) in
+                var written = 0
+                while written < bytes.count {
+                    let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
+                    if n < 0 { if errno == EINTR { continue }; throw .io("write failed") }
+                    written += n
+                }
+            }
+            guard fsync(fd) == 0 else { throw .io("fsync failed") }
+        } catch {
+            close(fd)
+            unlink(tmp)
+            throw error
         }
-        guard fsync(fd) == 0 else { close(fd); throw .io("fsync failed") }
         close(fd)
-        guard rename(tmp, final) == 0 else { throw .io("rename failed") }
+        guard rename(tmp, final) == 0 else { unlink(tmp); throw .io("rename failed") }
         let dfd = open(directory, O_RDONLY | O_CLOEXEC)
         if dfd >= 0 { _ = fsync(dfd); close(dfd) }
     }

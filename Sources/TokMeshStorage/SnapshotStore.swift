@@ -130,7 +130,7 @@ public final class SnapshotStore: Sendable {
         return try body()
     }
 
-    private func write(sessions: [Session], tombstones: [Tombstone], position: UInt64, trigger: String, description: String,
+    private func write(sessions: [StoredSession], tombstones: [StoredTombstone], position: UInt64, trigger: String, description: String,
                        now: Int64) throws(CreateError) -> SnapshotInfo {
         let id = newID(now: now)
         let salt: [UInt8]
@@ -139,8 +139,15 @@ public final class SnapshotStore: Sendable {
                                     walPosition: position, sessionCount: sessions.count, tombstoneCount: tombstones.count,
                                     cipher: cipher, keyFingerprint: fingerprint ?? [UInt8](repeating: 0, count: 16), salt: salt)
         do {
-            let bytes = try SnapshotFile.encode(header: header, sessions: sessions, tombstones: tombstones, masterKey: masterKey)
-            try SnapshotFile.writeDurably(bytes, directory: directory, name: id + ".snap")
+            try SnapshotFile.writeDurably(directory: directory, name: id + ".snap") { (put: ([UInt8]) throws(SnapshotError) -> Void) throws(SnapshotError) in
+                do {
+                    try SnapshotFile.encode(header: header, sessions: sessions, tombstones: tombstones, masterKey: masterKey) { try put($0) }
+                } catch let error as SnapshotError {
+                    throw error
+                } catch {
+                    throw .io("sealing failed: \(error)")
+                }
+            }
         } catch {
             throw .failed("\(error)")
         }

@@ -50,7 +50,7 @@ final class MemoryJournal: SessionJournal {
         for s in old { try live.create(s, maxPerUser: 1000, now: 1000) }
         let fresh = (100..<130).map { makeSession($0, user: "new", device: "d") }
         let aside = SessionEngine(shardCount: 16)
-        aside.load(sessions: fresh, tombstones: [], now: 1000)
+        aside.load(sessions: fresh.map { StoredSession($0)! }, tombstones: [], now: 1000)
         var sawIndex: UInt64?
         let index = try live.replaceContents(with: aside, logging: .reset(time: 1000, snapshotID: "snap-x")) { i throws(TokMeshError) in sawIndex = i }
         #expect(index == 51 && sawIndex == 51)

@@ -1,0 +1,150 @@
+// SessionKeys: the fixed-size keys the engine indexes by instead of strings. A session ID
+// (`tmss-` + 26-character ULID body) is its 128-bit value; a token hash (`tmth_` + 64 hex) is its
+// 32-byte SHA-256 digest, of which the first 16 bytes key the token index. Fixed keys live
+// inline in the hash tables, so a million sessions cost no per-key heap blocks (docs/decisions.md).
+import TokMeshCore
+
+/// A session ID as the 128-bit value of its ULID body.
+public struct SessionKey: Hashable, Sendable {
+    public let bits: UInt128
+
+    init(bits: UInt128) { self.bits = bits }
+
+    /// Parses a canonical (lowercase) `tmss-` ID; nil when it is not one.
+    public init?(_ id: String) {
+        var copy = id
+        guard let bits = copy.withUTF8({ SessionKey.parse($0) }) else { return nil }
+        self.bits = bits
+    }
+
+    init?(utf8 bytes: UnsafeRawBufferPointer) {
+        guard let bits = SessionKey.parse(UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: bytes.count)) else { return nil }
+        self.bits = bits
+    }
+
+    private static let prefix = Array(Identifiers.sessionPrefix.utf8)
+
+    private static func parse(_ u: UnsafeBufferPointer<UInt8>) -> UInt128? {
+        guard u.count == 31, u[0] == prefix[0], u[1] == prefix[1], u[2] == prefix[2], u[3] == prefix[3], u[4] == prefix[4],
+              u[5] >= UInt8(ascii: "0"), u[5] <= UInt8(ascii: "7") else { return nil }
+        var v: UInt128 = 0
+        for i in 5..<31 {
+            guard let d = Crockford.value(of: u[i]) else { return nil }
+            v = v << 5 | UInt128(d)
+        }
+        return v
+    }
+
+    /// The canonical ID string.
+    public var string: String {
+        String(unsafeUninitializedCapacity: 31) { out in
+            writeUTF8(into: UnsafeMutableRawBufferPointer(out))
+            return 31
+        }
+    }
+
+    /// Writes the 31 bytes of the ID at the start of `out`.
+    func writeUTF8(into out: UnsafeMutableRawBufferPointer) {
+        for (i, c) in SessionKey.prefix.enumerated() { out[i] = c }
+        var v = bits
+        for i in stride(from: 30, through: 5, by: -1) {
+            out[i] = Crockford.alphabet[Int(truncatingIfNeeded: v & 31)]
+            v >>= 5
+        }
+    }
+
+    /// Well-mixed bits for shard selection (client-chosen IDs need not have random low bits).
+    @inline(__always)
+    var mixed: UInt64 { TokenDigest.fmix(UInt64(truncatingIfNeeded: bits) ^ UInt64(truncatingIfNeeded: bits >> 64)) }
+}
+
+/// A token hash as its SHA-256 digest: `head` (bytes 0-15, the index key) and `tail` (16-31).
+public struct TokenDigest: Hashable, Sendable {
+    public let head: UInt128
+    public let tail: UInt128
+
+    init(head: UInt128, tail: UInt128) {
+        self.head = head
+        self.tail = tail
+    }
+
+    /// Parses `tmth_` + 64 lowercase hex; nil when it is not one.
+    public init?(_ hash: String) {
+        var copy = hash
+        guard let parts = copy.withUTF8({ TokenDigest.parse($0) }) else { return nil }
+        (head, tail) = parts
+    }
+
+    init?(utf8 bytes: UnsafeRawBufferPointer) {
+        guard let parts = TokenDigest.parse(UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: bytes.count)) else { return nil }
+        (head, tail) = parts
+    }
+
+    private static let prefix = Array(Identifiers.tokenHashPrefix.utf8)
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    private static func parse(_ u: UnsafeBufferPointer<UInt8>) -> (UInt128, UInt128)? {
+        guard u.count == 69, u[0] == prefix[0], u[1] == prefix[1], u[2] == prefix[2], u[3] == prefix[3], u[4] == prefix[4] else { return nil }
+        func nibble(_ c: UInt8) -> UInt128? {
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt128(c - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt128(c - UInt8(ascii: "a") + 10)
+            default: nil
+            }
+        }
+        var head: UInt128 = 0, tail: UInt128 = 0
+        for i in 0..<32 {
+            guard let n = nibble(u[5 + i]) else { return nil }
+            head = head << 4 | n
+        }
+        for i in 32..<64 {
+            guard let n = nibble(u[5 + i]) else { return nil }
+            tail = tail << 4 | n
+        }
+        return (head, tail)
+    }
+
+    /// The `tmth_…` string.
+    public var string: String {
+        String(unsafeUninitializedCapacity: 69) { out in
+            writeUTF8(into: UnsafeMutableRawBufferPointer(out))
+            return 69
+        }
+    }
+
+    /// Writes the 69 bytes of the hash string at the start of `out`.
+    func writeUTF8(into out: UnsafeMutableRawBufferPointer) {
+        for (i, c) in TokenDigest.prefix.enumerated() { out[i] = c }
+        var h = head, t = tail
+        for i in stride(from: 31, through: 0, by: -1) {
+            out[5 + i] = TokenDigest.hexDigits[Int(truncatingIfNeeded: h & 15)]
+            out[5 + 32 + i] = TokenDigest.hexDigits[Int(truncatingIfNeeded: t & 15)]
+            h >>= 4
+            t >>= 4
+        }
+    }
+
+    /// The token index key.
+    @inline(__always)
+    var key: TokenKey { TokenKey(bits: head) }
+
+    /// MurmurHash3's 64-bit finaliser.
+    @inline(__always)
+    static func fmix(_ x: UInt64) -> UInt64 {
+        var k = x
+        k ^= k >> 33; k &*= 0xff51_afd7_ed55_8ccd
+        k ^= k >> 33; k &*= 0xc4ce_b9fe_1a85_ec53
+        k ^= k >> 33
+        return k
+    }
+}
+
+/// The token index key: the first 16 bytes of a token's SHA-256 digest. Readers compare the
+/// full digest held with the session or tombstone, so a prefix collision can only make a create
+/// answer "token in use", never validate a wrong token.
+struct TokenKey: Hashable, Sendable {
+    let bits: UInt128
+
+    @inline(__always)
+    var mixed: UInt64 { UInt64(truncatingIfNeeded: bits) }
+}

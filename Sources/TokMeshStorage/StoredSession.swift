@@ -1,0 +1,333 @@
+// StoredSession: how the engine holds a session — one exact-size byte array per session
+// instead of a struct of a dozen strings and a dictionary, so a million sessions fit in about a
+// third of the memory and a snapshot is a copy of bytes. Layout (little-endian, in memory only;
+// docs/decisions.md): id (16, the ULID value), token digest (32), created_at, expires_at,
+// last_active (i64 each), version (u64), then LEB128-length strings user_id, ip_address,
+// user_agent, last_access_ip, last_access_ua, device_id, created_by, then a LEB128 count of data
+// entries and their key/value strings in key order. Strings are checked to be UTF-8 on the way in.
+// `StoredTombstone` is the same for a revoked session's token-index marker.
+import TokMeshCore
+
+public struct StoredSession: Sendable {
+    let blob: [UInt8]
+
+    private static let fixedBytes = 80
+    private static let offsetExpires = 56
+
+    private init(blob: [UInt8]) { self.blob = blob }
+
+    /// Packs `s`; nil when its ID or token hash is not canonical.
+    public init?(_ s: Session) {
+        guard let key = SessionKey(s.id), let digest = TokenDigest(s.tokenHash) else { return nil }
+        let keys = s.data.keys.sorted()
+        var size = StoredSession.fixedBytes + StoredSession.varintSize(keys.count)
+        let strings = [s.userID, s.ipAddress, s.userAgent, s.lastAccessIP, s.lastAccessUA, s.deviceID, s.createdBy]
+        for field in strings { size += StoredSession.stringSize(field) }
+        for k in keys { size += StoredSession.stringSize(k) + StoredSession.stringSize(s.data[k]!) }
+        blob = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var w = BlobWriter(UnsafeMutableRawBufferPointer(buffer))
+            w.fixed(key.bits); w.fixed(digest.head); w.fixed(digest.tail)
+            w.fixed(s.createdAt); w.fixed(s.expiresAt); w.fixed(s.lastActive); w.fixed(s.version)
+            for field in strings { w.string(field) }
+            w.varint(keys.count)
+            for k in keys { w.string(k); w.string(s.data[k]!) }
+            precondition(w.offset == size, "stored session size")
+            count = size
+        }
+    }
+
+    // MARK: fields read without unpacking
+
+    @inline(__always)
+    private func load<T: FixedWidthInteger>(_ offset: Int, as: T.Type) -> T {
+        blob.withUnsafeBytes { T(littleEndian: $0.loadUnaligned(fromByteOffset: offset, as: T.self)) }
+    }
+
+    var key: SessionKey { SessionKey(bits: load(0, as: UInt128.self)) }
+    var digest: TokenDigest { TokenDigest(head: load(16, as: UInt128.self), tail: load(32, as: UInt128.self)) }
+    public var expiresAt: Int64 { load(StoredSession.offsetExpires, as: Int64.self) }
+
+    @inline(__always)
+    public func isExpired(now: Int64) -> Bool { now >= expiresAt }
+
+    /// The `index`-th string after the fixed part (0 user_id … 6 created_by).
+    private func string(at index: Int) -> String {
+        blob.withUnsafeBytes { raw in
+            var r = BlobReader(raw, offset: StoredSession.fixedBytes)
+            for _ in 0..<index { r.skipString() }
+            return r.string()
+        }
+    }
+
+    var userID: String { string(at: 0) }
+    var deviceID: String { string(at: 5) }
+    var createdBy: String { string(at: 6) }
+
+    /// The three index strings in one pass.
+    var indexStrings: (user: String, device: String, creator: String) {
+        blob.withUnsafeBytes { raw in
+            var r = BlobReader(raw, offset: StoredSession.fixedBytes)
+            let user = r.string()
+            for _ in 0..<4 { r.skipString() }
+            return (user, r.string(), r.string())
+        }
+    }
+
+    /// The session as a value.
+    public var session: Session {
+        blob.withUnsafeBytes { raw in
+            var r = BlobReader(raw, offset: 0)
+            let key = SessionKey(bits: r.fixed(UInt128.self))
+            let digest = TokenDigest(head: r.fixed(UInt128.self), tail: r.fixed(UInt128.self))
+            let createdAt = r.fixed(Int64.self), expiresAt = r.fixed(Int64.self), lastActive = r.fixed(Int64.self)
+            let version = r.fixed(UInt64.self)
+            let user = r.string(), ip = r.string(), ua = r.string(), lastIP = r.string(), lastUA = r.string()
+            let device = r.string(), creator = r.string()
+            let count = r.varint()
+            var data: [String: String] = [:]
+            if count > 0 {
+                data.reserveCapacity(count)
+                for _ in 0..<count { data[r.string()] = r.string() }
+            }
+            var s = Session(id: key.string, userID: user, tokenHash: digest.string, ipAddress: ip, userAgent: ua, deviceID: device,
+                            createdBy: creator, createdAt: createdAt, expiresAt: expiresAt, data: data)
+            s.lastAccessIP = lastIP
+            s.lastAccessUA = lastUA
+            s.lastActive = lastActive
+            s.version = version
+            return s
+        }
+    }
+
+    // MARK: snapshot items (TOKMESH_BAK_V1, docs/formats.md)
+
+    /// Appends the session as a snapshot item body (u32-length strings, the ID and token hash
+    /// as text) without unpacking it into a `Session`.
+    func appendSnapshotItem(to out: inout [UInt8]) {
+        blob.withUnsafeBytes { raw in
+            var r = BlobReader(raw, offset: 0)
+            let key = SessionKey(bits: r.fixed(UInt128.self))
+            let digest = TokenDigest(head: r.fixed(UInt128.self), tail: r.fixed(UInt128.self))
+            let fixed = r.offset
+            _ = r.fixed(UInt128.self); _ = r.fixed(UInt128.self)  // the four integers, copied below
+            var strings: [UnsafeRawBufferPointer] = []
+            strings.reserveCapacity(7)
+            for _ in 0..<7 { strings.append(r.bytes()) }
+            let count = r.varint()
+            var bodySize = 4 + 31 + 4 + 69 + 32 + 4
+            for s in strings { bodySize += 4 + s.count }
+            let pairsStart = r.offset
+            for _ in 0..<(2 * count) { bodySize += 4 + r.bytes().count }
+            out.append(SnapshotFile.itemSession)
+            out.appendLE(UInt32(bodySize))
+            let start = out.count
+            out.append(contentsOf: repeatElement(0, count: bodySize))
+            out.withUnsafeMutableBytes { all in
+                var w = BlobWriter(UnsafeMutableRawBufferPointer(rebasing: all[start...]))
+                w.fixed(UInt32(31)); key.writeUTF8(into: w.reserve(31))
+                w.fixed(UInt32(strings[0].count)); w.copy(strings[0])
+                w.fixed(UInt32(69)); digest.writeUTF8(into: w.reserve(69))
+                for s in strings[1...] { w.fixed(UInt32(s.count)); w.copy(s) }
+                w.copy(UnsafeRawBufferPointer(rebasing: raw[fixed..<fixed + 32]))
+                w.fixed(UInt32(count))
+                var p = BlobReader(raw, offset: pairsStart)
+                for _ in 0..<(2 * count) {
+                    let s = p.bytes()
+                    w.fixed(UInt32(s.count)); w.copy(s)
+                }
+            }
+        }
+    }
+
+    /// Packs a snapshot item body; nil when it is malformed (bad lengths, non-UTF-8 strings, an
+    /// ID or token hash that is not canonical, more than 4096 data entries, trailing bytes).
+    init?(snapshotItem item: UnsafeRawBufferPointer) {
+        var r = BlobReader(item, offset: 0)
+        var fields: [UnsafeRawBufferPointer] = []
+        fields.reserveCapacity(9)
+        for _ in 0..<9 {
+            guard let f = r.checkedLengthPrefixed(), StoredSession.isUTF8(f) else { return nil }
+            fields.append(f)
+        }
+        guard let key = SessionKey(utf8: fields[0]), let digest = TokenDigest(utf8: fields[2]),
+              let integers = r.checkedBytes(32), let count32 = r.checkedLengthPrefixedCount(), count32 <= 4096 else { return nil }
+        let count = Int(count32)
+        var pairs: [UnsafeRawBufferPointer] = []
+        pairs.reserveCapacity(2 * count)
+        for _ in 0..<(2 * count) {
+            guard let f = r.checkedLengthPrefixed(), StoredSession.isUTF8(f) else { return nil }
+            pairs.append(f)
+        }
+        guard r.offset == item.count else { return nil }
+        // Data keys must be unique and are kept in order; a file may list them in any order.
+        var order = Array(0..<count)
+        order.sort { StoredSession.lexicographicallyPrecedes(pairs[2 * $0], pairs[2 * $1]) }
+        for i in order.indices.dropFirst() where pairs[2 * order[i]].elementsEqual(pairs[2 * order[i - 1]]) { return nil }
+        let strings = [fields[1], fields[3], fields[4], fields[5], fields[6], fields[7], fields[8]]
+        var size = StoredSession.fixedBytes + StoredSession.varintSize(count)
+        for s in strings { size += StoredSession.varintSize(s.count) + s.count }
+        for p in pairs { size += StoredSession.varintSize(p.count) + p.count }
+        blob = [UInt8](unsafeUninitializedCapacity: size) { buffer, n in
+            var w = BlobWriter(UnsafeMutableRawBufferPointer(buffer))
+            w.fixed(key.bits); w.fixed(digest.head); w.fixed(digest.tail)
+            w.copy(integers)
+            for s in strings { w.varint(s.count); w.copy(s) }
+            w.varint(count)
+            for i in order { w.varint(pairs[2 * i].count); w.copy(pairs[2 * i]); w.varint(pairs[2 * i + 1].count); w.copy(pairs[2 * i + 1]) }
+            n = size
+        }
+    }
+
+    // MARK: helpers
+
+    static func varintSize(_ n: Int) -> Int {
+        var size = 1, v = n >> 7
+        while v > 0 { size += 1; v >>= 7 }
+        return size
+    }
+
+    static func stringSize(_ s: String) -> Int {
+        let n = s.utf8.count
+        return varintSize(n) + n
+    }
+
+    static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if bytes.allSatisfy({ $0 < 0x80 }) { return true }
+        return String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) != nil
+    }
+
+    static func lexicographicallyPrecedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+        a.lexicographicallyPrecedes(b)
+    }
+}
+
+/// A revoked session's token-index marker: the session it was, the full token digest, when it
+/// was revoked and until when it must answer "revoked".
+public struct StoredTombstone: Sendable, Equatable {
+    let session: SessionKey
+    let digest: TokenDigest
+    public let revokedAt: Int64
+    public let expiresAt: Int64
+
+    init(session: SessionKey, digest: TokenDigest, revokedAt: Int64, expiresAt: Int64) {
+        self.session = session
+        self.digest = digest
+        self.revokedAt = revokedAt
+        self.expiresAt = expiresAt
+    }
+
+    /// Packs `t`; nil when its session ID or token hash is not canonical.
+    public init?(_ t: Tombstone) {
+        guard let session = SessionKey(t.sessionID), let digest = TokenDigest(t.tokenHash) else { return nil }
+        self.init(session: session, digest: digest, revokedAt: t.revokedAt, expiresAt: t.expiresAt)
+    }
+
+    public var tombstone: Tombstone {
+        Tombstone(tokenHash: digest.string, sessionID: session.string, revokedAt: revokedAt, expiresAt: expiresAt)
+    }
+}
+
+/// Writes into a buffer sized in advance.
+struct BlobWriter {
+    let out: UnsafeMutableRawBufferPointer
+    private(set) var offset = 0
+
+    init(_ out: UnsafeMutableRawBufferPointer) { self.out = out }
+
+    @inline(__always)
+    mutating func fixed<T: FixedWidthInteger>(_ v: T) {
+        out.storeBytes(of: v.littleEndian, toByteOffset: offset, as: T.self)
+        offset += MemoryLayout<T>.size
+    }
+
+    mutating func varint(_ n: Int) {
+        var v = UInt(n)
+        while v >= 0x80 {
+            out[offset] = UInt8(truncatingIfNeeded: v) | 0x80
+            offset += 1
+            v >>= 7
+        }
+        out[offset] = UInt8(v)
+        offset += 1
+    }
+
+    mutating func copy(_ bytes: UnsafeRawBufferPointer) {
+        guard bytes.count > 0 else { return }
+        UnsafeMutableRawBufferPointer(rebasing: out[offset..<offset + bytes.count]).copyMemory(from: bytes)
+        offset += bytes.count
+    }
+
+    mutating func string(_ s: String) {
+        var native = s
+        native.withUTF8 { u in
+            varint(u.count)
+            copy(UnsafeRawBufferPointer(u))
+        }
+    }
+
+    /// The next `count` bytes, to be filled by the caller.
+    mutating func reserve(_ count: Int) -> UnsafeMutableRawBufferPointer {
+        defer { offset += count }
+        return UnsafeMutableRawBufferPointer(rebasing: out[offset..<offset + count])
+    }
+}
+
+/// Reads a stored blob (trusted: written by `BlobWriter`) or, through the `checked` calls, a
+/// snapshot item (untrusted: every read is bounds-checked).
+struct BlobReader {
+    let raw: UnsafeRawBufferPointer
+    private(set) var offset: Int
+
+    init(_ raw: UnsafeRawBufferPointer, offset: Int) {
+        self.raw = raw
+        self.offset = offset
+    }
+
+    @inline(__always)
+    mutating func fixed<T: FixedWidthInteger>(_: T.Type) -> T {
+        defer { offset += MemoryLayout<T>.size }
+        return T(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: T.self))
+    }
+
+    mutating func varint() -> Int {
+        var v = 0, shift = 0
+        while true {
+            let b = raw[offset]
+            offset += 1
+            v |= Int(b & 0x7f) << shift
+            if b < 0x80 { return v }
+            shift += 7
+        }
+    }
+
+    mutating func bytes() -> UnsafeRawBufferPointer {
+        let n = varint()
+        defer { offset += n }
+        return UnsafeRawBufferPointer(rebasing: raw[offset..<offset + n])
+    }
+
+    mutating func skipString() { offset += varint() }
+
+    mutating func string() -> String {
+        let b = bytes()
+        return String(decoding: b, as: UTF8.self)
+    }
+
+    // Untrusted input.
+
+    mutating func checkedBytes(_ n: Int) -> UnsafeRawBufferPointer? {
+        guard n >= 0, raw.count - offset >= n else { return nil }
+        defer { offset += n }
+        return UnsafeRawBufferPointer(rebasing: raw[offset..<offset + n])
+    }
+
+    mutating func checkedLengthPrefixedCount() -> UInt32? {
+        guard raw.count - offset >= 4 else { return nil }
+        return fixed(UInt32.self)
+    }
+
+    mutating func checkedLengthPrefixed() -> UnsafeRawBufferPointer? {
+        guard let n = checkedLengthPrefixedCount() else { return nil }
+        return checkedBytes(Int(n))
+    }
+}
