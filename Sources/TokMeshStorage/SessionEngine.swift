@@ -38,8 +38,8 @@ public struct EngineStats: Sendable, Equatable {
 }
 
 public final class SessionEngine: Sendable {
-    private let shards: [EngineShard]
-    private let mask: Int
+    let shards: [EngineShard]
+    let mask: Int
     /// Receives every mutation's record under its locks; nil keeps the engine memory-only.
     public let journal: (any SessionJournal)?
 
@@ -484,41 +484,6 @@ public final class SessionEngine: Sendable {
 
     /// The shard count (a replacement engine for `replaceContents` needs the same).
     public var shardCount: Int { shards.count }
-
-    /// Loads a snapshot's contents into an empty engine (recovery base, or a restore's state
-    /// aside). Holds every shard lock for the whole load and sizes the maps first.
-    public func load(sessions: [StoredSession], tombstones: [StoredTombstone], now: Int64) {
-        var sessionsPer = [Int](repeating: 0, count: shards.count), tokensPer = sessionsPer, usersPer = sessionsPer
-        var tombstonesPer = sessionsPer
-        for s in sessions where !s.isExpired(now: now) {
-            sessionsPer[shardIndex(s.key)] += 1
-            tokensPer[shardIndex(s.digest.key)] += 1
-            usersPer[shardIndex(s.userID)] += 1
-        }
-        for t in tombstones where t.expiresAt > now { tombstonesPer[shardIndex(t.digest.key)] += 1 }
-        for shard in shards { shard.lock.lock() }
-        defer { for shard in shards.reversed() { shard.lock.unlock() } }
-        for (i, shard) in shards.enumerated() {
-            shard.slotOfSession.reserveCapacity(shard.slotOfSession.count + sessionsPer[i])
-            shard.sessionSlots.reserveCapacity(shard.sessionSlots.count + sessionsPer[i])
-            shard.tokens.reserveCapacity(shard.tokens.count + tokensPer[i])
-            shard.tombstones.reserveCapacity(shard.tombstones.count + tombstonesPer[i])
-            shard.users.reserveCapacity(shard.users.count + usersPer[i])
-        }
-        // A file may repeat an ID or a token (an unencrypted backup is only checksummed): the
-        // first one wins, so a crafted file cannot break the indexes.
-        for s in sessions where !s.isExpired(now: now) {
-            let tokenKey = s.digest.key
-            let tokenShard = shards[shardIndex(tokenKey)]
-            guard shards[shardIndex(s.key)].slotOfSession[s.key] == nil, tokenShard.tokens[tokenKey] == nil,
-                  tokenShard.tombstones[tokenKey] == nil else { continue }
-            insertLocked(s)
-        }
-        for t in tombstones where t.expiresAt > now {
-            let shard = shards[shardIndex(t.digest.key)]
-            if shard.tokens[t.digest.key] == nil && shard.tombstones[t.digest.key] == nil { shard.setTombstone(t.digest.key, t) }
-        }
-    }
 
     // MARK: scans and stats
 

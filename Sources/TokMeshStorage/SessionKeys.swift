@@ -82,25 +82,29 @@ public struct TokenDigest: Hashable, Sendable {
 
     private static let prefix = Array(Identifiers.tokenHashPrefix.utf8)
     private static let hexDigits = Array("0123456789abcdef".utf8)
+    /// Lowercase hex digit values; 0xFF for every other byte.
+    private static let nibbles: [UInt8] = (0..<256).map { c in
+        switch UInt8(c) {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt8(c) - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt8(c) - UInt8(ascii: "a") + 10
+        default: 0xFF
+        }
+    }
 
     private static func parse(_ u: UnsafeBufferPointer<UInt8>) -> (UInt128, UInt128)? {
         guard u.count == 69, u[0] == prefix[0], u[1] == prefix[1], u[2] == prefix[2], u[3] == prefix[3], u[4] == prefix[4] else { return nil }
-        func nibble(_ c: UInt8) -> UInt128? {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt128(c - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt128(c - UInt8(ascii: "a") + 10)
-            default: nil
-            }
-        }
-        var head: UInt128 = 0, tail: UInt128 = 0
+        var head: UInt128 = 0, tail: UInt128 = 0, bad: UInt8 = 0
         for i in 0..<32 {
-            guard let n = nibble(u[5 + i]) else { return nil }
-            head = head << 4 | n
+            let n = nibbles[Int(u[5 + i])]
+            bad |= n
+            head = head << 4 | UInt128(n & 15)
         }
         for i in 32..<64 {
-            guard let n = nibble(u[5 + i]) else { return nil }
-            tail = tail << 4 | n
+            let n = nibbles[Int(u[5 + i])]
+            bad |= n
+            tail = tail << 4 | UInt128(n & 15)
         }
+        guard bad & 0x80 == 0 else { return nil }
         return (head, tail)
     }
 

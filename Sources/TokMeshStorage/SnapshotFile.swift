@@ -101,6 +101,12 @@ public enum SnapshotError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// A read-only buffer shared by the parsing workers while its owner keeps it alive.
+private struct UncheckedRaw: @unchecked Sendable {
+    let raw: UnsafeRawBufferPointer
+    init(_ raw: UnsafeRawBufferPointer) { self.raw = raw }
+}
+
 public enum SnapshotFile {
     public static let magic: [UInt8] = Array("TOKMESH_BAK_V1".utf8)
     public static let chunkBytesMax = 1 << 20
@@ -278,35 +284,75 @@ public enum SnapshotFile {
             number += 1
         }
         guard sawLast else { throw .unusable("missing last chunk") }
-        var sessions: [StoredSession] = []
-        var tombstones: [StoredTombstone] = []
-        sessions.reserveCapacity(min(header.sessionCount, body.count / 64))
-        let failure: SnapshotError? = body.withUnsafeBytes { (raw: UnsafeRawBufferPointer) -> SnapshotError? in
-            var items = BlobReader(raw, offset: 0)
-            while items.offset < raw.count {
-                guard let kindByte = items.checkedBytes(1), let item = items.checkedLengthPrefixed() else { return .unusable("bad item framing") }
-                switch kindByte[0] {
-                case itemSession:
-                    guard let session = StoredSession(snapshotItem: item) else { return .unusable("bad session item") }
-                    sessions.append(session)
-                case itemTombstone:
-                    var t = BlobReader(item, offset: 0)
-                    guard let id = t.checkedLengthPrefixed().flatMap(SessionKey.init(utf8:)),
-                          let digest = t.checkedLengthPrefixed().flatMap(TokenDigest.init(utf8:)),
-                          let revokedAt = t.checkedBytes(8), let expiresAt = t.checkedBytes(8), t.offset == item.count else {
-                        return .unusable("bad tombstone item")
-                    }
-                    tombstones.append(StoredTombstone(session: id, digest: digest, revokedAt: Int64(littleEndian: revokedAt.loadUnaligned(as: Int64.self)),
-                                                      expiresAt: Int64(littleEndian: expiresAt.loadUnaligned(as: Int64.self))))
-                default:
-                    return .unusable("unknown item kind \(kindByte[0])")
-                }
-            }
-            return nil
-        }
-        if let failure { throw failure }
+        let (sessions, tombstones) = try parseItems(body)
         guard sessions.count == header.sessionCount, tombstones.count == header.tombstoneCount else { throw .unusable("counts differ from the header") }
         return SnapshotContents(header: header, sessions: sessions, tombstones: tombstones)
+    }
+
+    /// Parses the plaintext body's items, a share of them per core (item boundaries are found
+    /// first; each share is packed on its own and the results joined in file order).
+    static func parseItems(_ body: [UInt8]) throws(SnapshotError) -> ([StoredSession], [StoredTombstone]) {
+        // Boundaries: the start of every item, then the end.
+        var found: [Int] = []
+        var offset = 0
+        while offset < body.count {
+            guard body.count - offset >= 5 else { throw .unusable("bad item framing") }
+            let length = Int(UInt32(body[offset + 1]) | UInt32(body[offset + 2]) << 8 | UInt32(body[offset + 3]) << 16 | UInt32(body[offset + 4]) << 24)
+            guard body.count - offset - 5 >= length else { throw .unusable("bad item framing") }
+            found.append(offset)
+            offset += 5 + length
+        }
+        let starts = found
+        let shares = max(1, min(16, starts.count / 4096))
+        let perShare = (starts.count + shares - 1) / max(1, shares)
+        final class Share: @unchecked Sendable {
+            var sessions: [StoredSession] = []
+            var tombstones: [StoredTombstone] = []
+            var failure: SnapshotError?
+        }
+        let results = (0..<shares).map { _ in Share() }
+        body.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            let all = UncheckedRaw(raw)
+            DispatchQueue.concurrentPerform(iterations: shares) { w in
+                let share = results[w]
+                let first = w * perShare, last = min(starts.count, (w + 1) * perShare)
+                guard first < last else { return }
+                share.sessions.reserveCapacity(last - first)
+                for k in first..<last {
+                    let start = starts[k]
+                    let end = k + 1 < starts.count ? starts[k + 1] : all.raw.count
+                    let item = UnsafeRawBufferPointer(rebasing: all.raw[(start + 5)..<end])
+                    switch all.raw[start] {
+                    case itemSession:
+                        guard let session = StoredSession(snapshotItem: item) else { share.failure = .unusable("bad session item"); return }
+                        share.sessions.append(session)
+                    case itemTombstone:
+                        var t = BlobReader(item, offset: 0)
+                        guard let id = t.checkedLengthPrefixed().flatMap(SessionKey.init(utf8:)),
+                              let digest = t.checkedLengthPrefixed().flatMap(TokenDigest.init(utf8:)),
+                              let revokedAt = t.checkedBytes(8), let expiresAt = t.checkedBytes(8), t.offset == item.count else {
+                            share.failure = .unusable("bad tombstone item")
+                            return
+                        }
+                        share.tombstones.append(StoredTombstone(session: id, digest: digest,
+                                                                revokedAt: Int64(littleEndian: revokedAt.loadUnaligned(as: Int64.self)),
+                                                                expiresAt: Int64(littleEndian: expiresAt.loadUnaligned(as: Int64.self))))
+                    default:
+                        share.failure = .unusable("unknown item kind \(all.raw[start])")
+                        return
+                    }
+                }
+            }
+        }
+        if let failure = results.lazy.compactMap(\.failure).first { throw failure }
+        if shares == 1 { return (results[0].sessions, results[0].tombstones) }
+        var sessions: [StoredSession] = [], tombstones: [StoredTombstone] = []
+        sessions.reserveCapacity(results.reduce(0) { $0 + $1.sessions.count })
+        for r in results {
+            sessions.append(contentsOf: r.sessions)
+            tombstones.append(contentsOf: r.tombstones)
+        }
+        return (sessions, tombstones)
     }
 
     /// Writes `bytes` durably as `<directory>/<name>`: temp file, fsync, rename, directory fsync.

@@ -73,6 +73,17 @@ public struct StoredSession: Sendable {
         }
     }
 
+    /// The UTF-8 bytes of the three index strings, without making strings.
+    func withIndexBytes<T>(_ body: (_ user: UnsafeRawBufferPointer, _ device: UnsafeRawBufferPointer, _ creator: UnsafeRawBufferPointer) -> T) -> T {
+        blob.withUnsafeBytes { raw in
+            var r = BlobReader(raw, offset: StoredSession.fixedBytes)
+            let user = r.bytes()
+            for _ in 0..<4 { r.skipString() }
+            let device = r.bytes()
+            return body(user, device, r.bytes())
+        }
+    }
+
     /// The session as a value.
     public var session: Session {
         blob.withUnsafeBytes { raw in

@@ -89,6 +89,25 @@ import Testing
         #expect(StoredSession(bad) == nil)
     }
 
+    @Test("a load keeps the first holder of a repeated ID or token and leaves every index consistent")
+    func loadWithRepeats() throws {
+        let base = (0..<3000).map { makeSession($0, user: "u\($0 % 50)", device: $0 % 3 == 0 ? "d\($0 % 7)" : "") }
+        var sameID = base[10]
+        sameID.tokenHash = Identifiers.tokenHash("other-token")
+        var sameToken = makeSession(10, user: "intruder")
+        sameToken.id = try Identifiers.newSessionID(nowMillis: 1000)
+        let revoked = Tombstone(tokenHash: base[20].tokenHash, sessionID: base[20].id, revokedAt: 1000, expiresAt: 999_999)
+        let engine = SessionEngine(shardCount: 16)
+        engine.load(sessions: (base + [sameID, sameToken]).map { StoredSession($0)! }, tombstones: [StoredTombstone(revoked)!], now: 1000)
+        #expect(engine.consistencyProblems().isEmpty)
+        #expect(engine.stats(now: 1000) == EngineStats(totalSessions: 3000, activeSessions: 3000, tombstones: 0))
+        #expect(engine.get(base[10].id, now: 1000) == .live(base[10]))
+        #expect(engine.validate(tokenHash: base[10].tokenHash, now: 1000) == .live(base[10]))
+        #expect(engine.sessionIDs(ofUser: "intruder").isEmpty && engine.sessionIDs(ofUser: "u7").count == 60)
+        #expect(engine.sessionIDs(ofDevice: "d0").count == base.filter { $0.deviceID == "d0" }.count)
+        #expect(engine.sessionIDs(ofCreator: "tmak-test").count == 3000)
+    }
+
     @Test("a cut of a live engine loads back into an empty one")
     func cutAndLoad() throws {
         let engine = SessionEngine(shardCount: 16)
