@@ -177,7 +177,7 @@ final class RestoreJobs: Sendable {
         let engine = node.sessions.engine
         let aside = SessionEngine(shardCount: engine.shardCount)
         let now = node.clock.nowMillis()
-        aside.load(sessions: contents.sessions, tombstones: contents.tombstones, now: now)
+        aside.load(contents.sessions, tombstones: contents.tombstones, now: now)
         let count = aside.stats(now: now).totalSessions
         phase(90, "Switching to the restored state...")
         do {

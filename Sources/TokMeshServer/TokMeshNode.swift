@@ -240,7 +240,7 @@ public enum TokMeshNode {
             ])
         }) {
             snapshotReadNanos = monotonicNanos() - recoveryStarted
-            engine.load(sessions: contents.sessions, tombstones: contents.tombstones, now: now)
+            engine.load(contents.sessions, tombstones: contents.tombstones, now: now)
             snapshotLoadNanos = monotonicNanos() - recoveryStarted - snapshotReadNanos
             base = contents.header.walPosition
             baseID = contents.header.snapshotID
@@ -336,7 +336,7 @@ public enum TokMeshNode {
                                  + "put that file back into the snapshot directory")
         }
         let aside = SessionEngine(shardCount: engine.shardCount)
-        aside.load(sessions: contents.sessions, tombstones: contents.tombstones, now: now)
+        aside.load(contents.sessions, tombstones: contents.tombstones, now: now)
         _ = try? engine.replaceContents(with: aside)
     }
 

@@ -80,11 +80,15 @@ final class EngineShard: @unchecked Sendable {
     }
 
     func insertSession(_ session: StoredSession) {
-        let key = session.key
+        insertSession(session, key: session.key, expiresAt: session.expiresAt)
+    }
+
+    /// `insertSession` with the key and expiry already read from the session.
+    func insertSession(_ session: StoredSession, key: SessionKey, expiresAt: Int64) {
         let previous = slotOfSession.updateValue(Int32(sessionSlots.count), forKey: key)
         precondition(previous == nil, "session inserted twice")
         sessionSlots.append(session)
-        addExpiry(session: key, at: session.expiresAt)
+        addExpiry(session: key, at: expiresAt)
     }
 
     func replaceSession(_ session: StoredSession) {

@@ -82,7 +82,7 @@ public struct SnapshotHeader: Sendable, Equatable {
 
 public struct SnapshotContents: Sendable {
     public var header: SnapshotHeader
-    public var sessions: [StoredSession]
+    public var sessions: SessionBatch
     public var tombstones: [StoredTombstone]
 }
 
@@ -192,15 +192,19 @@ public enum SnapshotFile {
 
     /// Reads `count` bytes at `offset` of `fd`, or nil on a short read or an error.
     private static func readAt(_ fd: Int32, _ count: Int, at offset: Int) -> [UInt8]? {
-        var out = [UInt8](repeating: 0, count: count)
-        var done = 0
-        while done < count {
-            let n = out.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + done, count - done, off_t(offset + done)) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { return nil }
-            done += n
+        var complete = true
+        let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var done = 0
+            while done < count {
+                let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done))
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { complete = false; break }
+                done += n
+            }
+            if !complete { buffer.initialize(repeating: 0) }
+            initialized = count
         }
-        return out
+        return complete ? out : nil
     }
 
     /// Opens `path` and runs `body` with its descriptor and size.
@@ -215,7 +219,8 @@ public enum SnapshotFile {
 
     /// The whole file, read straight into one array.
     public static func readAll(path: String) throws(SnapshotError) -> [UInt8] {
-        try withFile(path) { (fd, size) throws(SnapshotError) -> [UInt8] in
+        let t0 = Date(); defer { FileHandle.standardError.write("LAP readAll \(Int(Date().timeIntervalSince(t0)*1000))\n".data(using: .utf8)!) }
+        return try withFile(path) { (fd, size) throws(SnapshotError) -> [UInt8] in
             guard let bytes = readAt(fd, size, at: 0) else { throw .io("short read of \(path)") }
             return bytes
         }
@@ -255,104 +260,119 @@ public enum SnapshotFile {
     }
 
     /// Verifies and decodes a whole file.
-    public static func decode(_ bytes: [UInt8], masterKey: [UInt8]?) throws(SnapshotError) -> SnapshotContents {
+    public static func decode(_ bytes: consuming [UInt8], masterKey: [UInt8]?) throws(SnapshotError) -> SnapshotContents {
+        var tick = Date(); func lap(_ n: String) { FileHandle.standardError.write("LAP \(n) \(Int(Date().timeIntervalSince(tick)*1000))\n".data(using: .utf8)!); tick = Date() }
         let (header, bodyStart) = try verifiedParts(bytes)
+        lap("verify")
         var key: SymmetricKey?
         if header.cipher != .none {
             guard let masterKey, LogCipher.fingerprint(masterKey: masterKey) == header.keyFingerprint else { throw .wrongKey }
             key = chunkKey(masterKey: masterKey, salt: header.salt)
         }
-        var r = ByteReader(bytes[bodyStart..<(bytes.count - 32)])
-        var body: [UInt8] = []
-        body.reserveCapacity(bytes.count - bodyStart)
+        // Chunks are opened in place: each plaintext is moved down over the frame headers and
+        // tags before it, so the body ends up contiguous in the file's own buffer.
+        let bodyEnd = bytes.count - 32
+        var read = bodyStart, write = bodyStart
         var number: UInt64 = 0
         var sawLast = false
-        while r.remaining > 0 {
-            guard !sawLast, let flag = r.read(UInt8.self), flag <= 1, let n = r.read(UInt32.self), let stored = r.readBytes(Int(n)) else {
-                throw .unusable("bad chunk framing")
-            }
-            sawLast = flag == 1
+        while read < bodyEnd {
+            guard !sawLast, bodyEnd - read >= 5, bytes[read] <= 1 else { throw .unusable("bad chunk framing") }
+            sawLast = bytes[read] == 1
+            let n = Int(UInt32(bytes[read + 1]) | UInt32(bytes[read + 2]) << 8 | UInt32(bytes[read + 3]) << 16 | UInt32(bytes[read + 4]) << 24)
+            guard bodyEnd - read - 5 >= n else { throw .unusable("bad chunk framing") }
+            let stored = read + 5
+            read = stored + n
             if let key {
+                let plain: [UInt8]
                 do {
-                    body.append(contentsOf: try LogCipher.open(stored, cipher: header.cipher, key: key, associatedData: chunkAAD(number, last: sawLast)))
+                    plain = try LogCipher.open(bytes[stored..<read], cipher: header.cipher, key: key, associatedData: chunkAAD(number, last: sawLast))
                 } catch {
                     throw .unusable("chunk \(number) does not authenticate")
                 }
+                bytes.replaceSubrange(write..<write + plain.count, with: plain)
+                write += plain.count
             } else {
-                body.append(contentsOf: stored)
+                bytes.withUnsafeMutableBytes { raw in
+                    (raw.baseAddress! + write).copyMemory(from: raw.baseAddress! + stored, byteCount: n)
+                }
+                write += n
             }
             number += 1
         }
         guard sawLast else { throw .unusable("missing last chunk") }
-        let (sessions, tombstones) = try parseItems(body)
+        lap("chunks")
+        let parsed = bytes.withUnsafeBytes { raw in
+            Result { () throws(SnapshotError) in try parseItems(UnsafeRawBufferPointer(rebasing: raw[bodyStart..<write])) }
+        }
+        let (sessions, tombstones) = try parsed.get()
+        lap("parse")
         guard sessions.count == header.sessionCount, tombstones.count == header.tombstoneCount else { throw .unusable("counts differ from the header") }
         return SnapshotContents(header: header, sessions: sessions, tombstones: tombstones)
     }
 
-    /// Parses the plaintext body's items, a share of them per core (item boundaries are found
-    /// first; each share is packed on its own and the results joined in file order).
-    static func parseItems(_ body: [UInt8]) throws(SnapshotError) -> ([StoredSession], [StoredTombstone]) {
-        // Boundaries: the start of every item, then the end.
+    /// Parses the plaintext body's items, a share of them per core: item boundaries are found
+    /// first, then each share packs its sessions and routes them to their shards (SessionBatch).
+    static func parseItems(_ body: UnsafeRawBufferPointer) throws(SnapshotError) -> (SessionBatch, [StoredTombstone]) {
+        // Boundaries: where every item starts.
         var found: [Int] = []
         var offset = 0
         while offset < body.count {
             guard body.count - offset >= 5 else { throw .unusable("bad item framing") }
-            let length = Int(UInt32(body[offset + 1]) | UInt32(body[offset + 2]) << 8 | UInt32(body[offset + 3]) << 16 | UInt32(body[offset + 4]) << 24)
+            let length = Int(UInt32(littleEndian: body.loadUnaligned(fromByteOffset: offset + 1, as: UInt32.self)))
             guard body.count - offset - 5 >= length else { throw .unusable("bad item framing") }
             found.append(offset)
             offset += 5 + length
         }
         let starts = found
         let shares = max(1, min(16, starts.count / 4096))
-        let perShare = (starts.count + shares - 1) / max(1, shares)
+        let perShare = (starts.count + shares - 1) / shares
+        // Each share's first session ordinal.
+        var ordinals: [Int] = []
+        var ordinal = 0
+        for (k, start) in starts.enumerated() {
+            if k % perShare == 0 { ordinals.append(ordinal) }
+            if body[start] == itemSession { ordinal += 1 }
+        }
+        while ordinals.count < shares { ordinals.append(ordinal) }
+        let firstOrdinals = ordinals
         final class Share: @unchecked Sendable {
-            var sessions: [StoredSession] = []
+            let routes = SessionRoutes()
             var tombstones: [StoredTombstone] = []
             var failure: SnapshotError?
         }
         let results = (0..<shares).map { _ in Share() }
-        body.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
-            let all = UncheckedRaw(raw)
-            DispatchQueue.concurrentPerform(iterations: shares) { w in
-                let share = results[w]
-                let first = w * perShare, last = min(starts.count, (w + 1) * perShare)
-                guard first < last else { return }
-                share.sessions.reserveCapacity(last - first)
-                for k in first..<last {
-                    let start = starts[k]
-                    let end = k + 1 < starts.count ? starts[k + 1] : all.raw.count
-                    let item = UnsafeRawBufferPointer(rebasing: all.raw[(start + 5)..<end])
-                    switch all.raw[start] {
-                    case itemSession:
-                        guard let session = StoredSession(snapshotItem: item) else { share.failure = .unusable("bad session item"); return }
-                        share.sessions.append(session)
-                    case itemTombstone:
-                        var t = BlobReader(item, offset: 0)
-                        guard let id = t.checkedLengthPrefixed().flatMap(SessionKey.init(utf8:)),
-                              let digest = t.checkedLengthPrefixed().flatMap(TokenDigest.init(utf8:)),
-                              let revokedAt = t.checkedBytes(8), let expiresAt = t.checkedBytes(8), t.offset == item.count else {
-                            share.failure = .unusable("bad tombstone item")
-                            return
-                        }
-                        share.tombstones.append(StoredTombstone(session: id, digest: digest,
-                                                                revokedAt: Int64(littleEndian: revokedAt.loadUnaligned(as: Int64.self)),
-                                                                expiresAt: Int64(littleEndian: expiresAt.loadUnaligned(as: Int64.self))))
-                    default:
-                        share.failure = .unusable("unknown item kind \(all.raw[start])")
+        let all = UncheckedRaw(body)
+        DispatchQueue.concurrentPerform(iterations: shares) { w in
+            let share = results[w]
+            var next = Int32(firstOrdinals[w])
+            for k in (w * perShare)..<min(starts.count, (w + 1) * perShare) {
+                let start = starts[k]
+                let end = k + 1 < starts.count ? starts[k + 1] : all.raw.count
+                let item = UnsafeRawBufferPointer(rebasing: all.raw[(start + 5)..<end])
+                switch all.raw[start] {
+                case itemSession:
+                    guard let session = StoredSession(snapshotItem: item) else { share.failure = .unusable("bad session item"); return }
+                    share.routes.add(session, ordinal: next)
+                    next += 1
+                case itemTombstone:
+                    var t = BlobReader(item, offset: 0)
+                    guard let id = t.checkedLengthPrefixed().flatMap(SessionKey.init(utf8:)),
+                          let digest = t.checkedLengthPrefixed().flatMap(TokenDigest.init(utf8:)),
+                          let revokedAt = t.checkedBytes(8), let expiresAt = t.checkedBytes(8), t.offset == item.count else {
+                        share.failure = .unusable("bad tombstone item")
                         return
                     }
+                    share.tombstones.append(StoredTombstone(session: id, digest: digest,
+                                                            revokedAt: Int64(littleEndian: revokedAt.loadUnaligned(as: Int64.self)),
+                                                            expiresAt: Int64(littleEndian: expiresAt.loadUnaligned(as: Int64.self))))
+                default:
+                    share.failure = .unusable("unknown item kind \(all.raw[start])")
+                    return
                 }
             }
         }
         if let failure = results.lazy.compactMap(\.failure).first { throw failure }
-        if shares == 1 { return (results[0].sessions, results[0].tombstones) }
-        var sessions: [StoredSession] = [], tombstones: [StoredTombstone] = []
-        sessions.reserveCapacity(results.reduce(0) { $0 + $1.sessions.count })
-        for r in results {
-            sessions.append(contentsOf: r.sessions)
-            tombstones.append(contentsOf: r.tombstones)
-        }
-        return (sessions, tombstones)
+        return (SessionBatch(routes: results.map(\.routes)), results.flatMap(\.tombstones))
     }
 
     /// Writes `bytes` durably as `<directory>/<name>`: temp file, fsync, rename, directory fsync.

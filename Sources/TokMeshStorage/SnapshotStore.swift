@@ -114,7 +114,7 @@ public final class SnapshotStore: Sendable {
     /// step 4: the restored state, to be named by a RESET record after `position`).
     public func create(contents: SnapshotContents, position: UInt64, trigger: String, description: String, now: Int64) throws(CreateError) -> SnapshotInfo {
         try exclusively { () throws(CreateError) -> SnapshotInfo in
-            try write(sessions: contents.sessions, tombstones: contents.tombstones, position: position, trigger: trigger,
+            try write(sessions: contents.sessions.sessions, tombstones: contents.tombstones, position: position, trigger: trigger,
                       description: description, now: now)
         }
     }

@@ -151,40 +151,69 @@ public struct StoredSession: Sendable {
     }
 
     /// Packs a snapshot item body; nil when it is malformed (bad lengths, non-UTF-8 strings, an
-    /// ID or token hash that is not canonical, more than 4096 data entries, trailing bytes).
+    /// ID or token hash that is not canonical, more than 4096 data entries, a repeated data key,
+    /// trailing bytes). Two passes over the item, no temporary arrays: the first checks it and
+    /// sizes the result, the second writes it. Data keys not in byte order (not written by us)
+    /// take the sorting path.
     init?(snapshotItem item: UnsafeRawBufferPointer) {
         var r = BlobReader(item, offset: 0)
-        var fields: [UnsafeRawBufferPointer] = []
-        fields.reserveCapacity(9)
-        for _ in 0..<9 {
+        guard let idBytes = r.checkedLengthPrefixed(), let key = SessionKey(utf8: idBytes),
+              let user = r.checkedLengthPrefixed(), StoredSession.isUTF8(user),
+              let hashBytes = r.checkedLengthPrefixed(), let digest = TokenDigest(utf8: hashBytes) else { return nil }
+        var size = StoredSession.fixedBytes + StoredSession.varintSize(user.count) + user.count
+        let stringsStart = r.offset
+        for _ in 0..<6 {
             guard let f = r.checkedLengthPrefixed(), StoredSession.isUTF8(f) else { return nil }
-            fields.append(f)
+            size += StoredSession.varintSize(f.count) + f.count
         }
-        guard let key = SessionKey(utf8: fields[0]), let digest = TokenDigest(utf8: fields[2]),
-              let integers = r.checkedBytes(32), let count32 = r.checkedLengthPrefixedCount(), count32 <= 4096 else { return nil }
+        guard let integers = r.checkedBytes(32), let count32 = r.checkedLengthPrefixedCount(), count32 <= 4096 else { return nil }
         let count = Int(count32)
-        var pairs: [UnsafeRawBufferPointer] = []
-        pairs.reserveCapacity(2 * count)
-        for _ in 0..<(2 * count) {
-            guard let f = r.checkedLengthPrefixed(), StoredSession.isUTF8(f) else { return nil }
-            pairs.append(f)
+        size += StoredSession.varintSize(count)
+        let pairsStart = r.offset
+        var sorted = true
+        var previousKey: UnsafeRawBufferPointer?
+        for _ in 0..<count {
+            guard let k = r.checkedLengthPrefixed(), StoredSession.isUTF8(k), let v = r.checkedLengthPrefixed(), StoredSession.isUTF8(v) else { return nil }
+            if let p = previousKey, !p.lexicographicallyPrecedes(k) { sorted = false }
+            previousKey = k
+            size += StoredSession.varintSize(k.count) + k.count + StoredSession.varintSize(v.count) + v.count
         }
         guard r.offset == item.count else { return nil }
-        // Data keys must be unique and are kept in order; a file may list them in any order.
-        var order = Array(0..<count)
-        order.sort { StoredSession.lexicographicallyPrecedes(pairs[2 * $0], pairs[2 * $1]) }
-        for i in order.indices.dropFirst() where pairs[2 * order[i]].elementsEqual(pairs[2 * order[i - 1]]) { return nil }
-        let strings = [fields[1], fields[3], fields[4], fields[5], fields[6], fields[7], fields[8]]
-        var size = StoredSession.fixedBytes + StoredSession.varintSize(count)
-        for s in strings { size += StoredSession.varintSize(s.count) + s.count }
-        for p in pairs { size += StoredSession.varintSize(p.count) + p.count }
+        var order: [Int] = []
+        if !sorted {
+            // Keys must be unique; they are kept in byte order.
+            var pairs: [UnsafeRawBufferPointer] = []
+            var p = BlobReader(item, offset: pairsStart)
+            for _ in 0..<count { pairs.append(p.checkedLengthPrefixed()!); _ = p.checkedLengthPrefixed() }
+            order = Array(0..<count)
+            order.sort { pairs[$0].lexicographicallyPrecedes(pairs[$1]) }
+            for i in order.indices.dropFirst() where pairs[order[i]].elementsEqual(pairs[order[i - 1]]) { return nil }
+        }
         blob = [UInt8](unsafeUninitializedCapacity: size) { buffer, n in
             var w = BlobWriter(UnsafeMutableRawBufferPointer(buffer))
             w.fixed(key.bits); w.fixed(digest.head); w.fixed(digest.tail)
             w.copy(integers)
-            for s in strings { w.varint(s.count); w.copy(s) }
+            w.varint(user.count); w.copy(user)
+            var strings = BlobReader(item, offset: stringsStart)
+            for _ in 0..<6 {
+                let f = strings.checkedLengthPrefixed()!
+                w.varint(f.count); w.copy(f)
+            }
             w.varint(count)
-            for i in order { w.varint(pairs[2 * i].count); w.copy(pairs[2 * i]); w.varint(pairs[2 * i + 1].count); w.copy(pairs[2 * i + 1]) }
+            var pairs = BlobReader(item, offset: pairsStart)
+            if sorted {
+                for _ in 0..<(2 * count) {
+                    let f = pairs.checkedLengthPrefixed()!
+                    w.varint(f.count); w.copy(f)
+                }
+            } else {
+                var all: [(UnsafeRawBufferPointer, UnsafeRawBufferPointer)] = []
+                for _ in 0..<count { all.append((pairs.checkedLengthPrefixed()!, pairs.checkedLengthPrefixed()!)) }
+                for i in order {
+                    w.varint(all[i].0.count); w.copy(all[i].0)
+                    w.varint(all[i].1.count); w.copy(all[i].1)
+                }
+            }
             n = size
         }
     }
@@ -205,10 +234,6 @@ public struct StoredSession: Sendable {
     static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if bytes.allSatisfy({ $0 < 0x80 }) { return true }
         return String(validating: bytes.bindMemory(to: UInt8.self), as: UTF8.self) != nil
-    }
-
-    static func lexicographicallyPrecedes(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
-        a.lexicographicallyPrecedes(b)
     }
 }
 

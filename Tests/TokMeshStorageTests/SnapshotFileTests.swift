@@ -40,7 +40,11 @@ import Testing
                                             tombstones: tombstones, masterKey: Self.key)
         #expect(bytes.count > SnapshotFile.chunkBytesMax)
         let back = try SnapshotFile.decode(bytes, masterKey: Self.key)
-        #expect(back.sessions.map(\.session) == sessions.map(\.session) && back.tombstones == tombstones && back.header.walPosition == 42)
+        let decoded: [Session] = back.sessions.sessions.map(\.session).sorted { $0.id < $1.id }
+        let written: [Session] = sessions.map(\.session).sorted { $0.id < $1.id }
+        #expect(back.sessions.count == 6000)
+        #expect(decoded == written)
+        #expect(back.tombstones == tombstones && back.header.walPosition == 42)
         #expect(try SnapshotFile.readHeader(bytes).snapshotID == "snap-20261127-050000")
         if cipher != .none {
             #expect(!String(decoding: bytes, as: UTF8.self).contains("PLAINTEXT-"))
@@ -81,6 +85,17 @@ import Testing
             #expect(legacy.dropLast().withUnsafeBytes { StoredSession(snapshotItem: $0) } == nil)
         }
         for t in tombstones { #expect(StoredTombstone(t)?.tombstone == t) }
+        // Data keys out of byte order are sorted on the way in; a repeated key is refused.
+        var s = sessions[1]
+        s.data = ["b": "2", "a": "1", "c": "3"]
+        var item: [UInt8] = []
+        WALRecord.encode(s, into: &item)
+        item.removeLast(3 * 10)
+        for (k, v) in [("c", "3"), ("a", "1"), ("b", "2")] { WALRecord.encode(k, into: &item); WALRecord.encode(v, into: &item) }
+        #expect(item.withUnsafeBytes { StoredSession(snapshotItem: $0) }?.blob == StoredSession(s)?.blob)
+        item.removeLast(10)
+        WALRecord.encode("a", into: &item); WALRecord.encode("2", into: &item)
+        #expect(item.withUnsafeBytes { StoredSession(snapshotItem: $0) } == nil)
         var bad = sessions[0]
         bad.id = "tmss-not-a-ulid"
         #expect(StoredSession(bad) == nil)

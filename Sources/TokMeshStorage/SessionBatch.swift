@@ -1,0 +1,89 @@
+// SessionBatch: sessions read from a snapshot, already sorted by the engine shard each of their
+// keys lands in (ID, token, user, creator, device), so a bulk load fills one shard at a time
+// from contiguous lists without touching a session's bytes again. Routing happens while each
+// session is packed (its bytes still in cache), by several workers at once; a worker's lists
+// keep file order, and the workers' lists are read in worker order, so "first in the file" is
+// well defined for repeated IDs or tokens. Buckets are the low 8 bits of the shard hash, so the
+// same batch serves any power-of-two shard count up to 256.
+import TokMeshCore
+
+struct RoutedSession {
+    var session: StoredSession
+    var key: SessionKey
+    var expiresAt: Int64
+    var ordinal: Int32
+}
+
+struct RoutedToken {
+    var token: TokenKey
+    var key: SessionKey
+    var expiresAt: Int64
+    var ordinal: Int32
+}
+
+struct RoutedIndexEntry {
+    var name: String
+    var key: SessionKey
+    var expiresAt: Int64
+    var ordinal: Int32
+}
+
+/// One routing worker's lists, each in the order the worker met the sessions.
+final class SessionRoutes: @unchecked Sendable {
+    static let buckets = 256
+    var ids = [[RoutedSession]](repeating: [], count: buckets)
+    var tokens = [[RoutedToken]](repeating: [], count: buckets)
+    var users = [[RoutedIndexEntry]](repeating: [], count: buckets)
+    var creators = [[RoutedIndexEntry]](repeating: [], count: buckets)
+    var devices = [[RoutedIndexEntry]](repeating: [], count: buckets)
+    var count = 0
+    // The last creator and device seen, so a name shared by many sessions is one string.
+    private var lastCreator: (bytes: [UInt8], name: String) = ([], "")
+    private var lastDevice: (bytes: [UInt8], name: String) = ([], "")
+
+    @inline(__always)
+    private static func bucket(_ bytes: UnsafeRawBufferPointer) -> Int { Int(MurmurHash3.hash32(bytes)) & (buckets - 1) }
+
+    private static func name(_ bytes: UnsafeRawBufferPointer, cache: inout (bytes: [UInt8], name: String)) -> String {
+        if !bytes.elementsEqual(cache.bytes) { cache = (Array(bytes), String(decoding: bytes, as: UTF8.self)) }
+        return cache.name
+    }
+
+    func add(_ s: StoredSession, ordinal: Int32) {
+        let key = s.key, token = s.digest.key, expiresAt = s.expiresAt
+        ids[Int(truncatingIfNeeded: key.mixed) & (SessionRoutes.buckets - 1)].append(RoutedSession(session: s, key: key, expiresAt: expiresAt, ordinal: ordinal))
+        tokens[Int(truncatingIfNeeded: token.mixed) & (SessionRoutes.buckets - 1)].append(RoutedToken(token: token, key: key, expiresAt: expiresAt, ordinal: ordinal))
+        s.withIndexBytes { user, device, creator in
+            users[SessionRoutes.bucket(user)].append(RoutedIndexEntry(name: String(decoding: user, as: UTF8.self), key: key, expiresAt: expiresAt, ordinal: ordinal))
+            creators[SessionRoutes.bucket(creator)].append(RoutedIndexEntry(name: SessionRoutes.name(creator, cache: &lastCreator), key: key, expiresAt: expiresAt, ordinal: ordinal))
+            if !device.isEmpty {
+                devices[SessionRoutes.bucket(device)].append(RoutedIndexEntry(name: SessionRoutes.name(device, cache: &lastDevice), key: key, expiresAt: expiresAt, ordinal: ordinal))
+            }
+        }
+        count += 1
+    }
+}
+
+/// The sessions of a snapshot, routed (see the file comment).
+public struct SessionBatch: Sendable {
+    let routes: [SessionRoutes]
+
+    init(routes: [SessionRoutes]) { self.routes = routes }
+
+    /// Routes `sessions` on the calling thread (tests, small inputs), in their order.
+    public init(_ sessions: [StoredSession]) {
+        let r = SessionRoutes()
+        for (i, s) in sessions.enumerated() { r.add(s, ordinal: Int32(i)) }
+        routes = [r]
+    }
+
+    public var count: Int { routes.reduce(0) { $0 + $1.count } }
+
+    /// Every session, in no particular order (writing a restored state back out as a snapshot).
+    public var sessions: [StoredSession] {
+        var out: [StoredSession] = []
+        out.reserveCapacity(count)
+        for r in routes { for list in r.ids { for e in list { out.append(e.session) } } }
+        return out
+    }
+}
