@@ -28,8 +28,9 @@ struct RoutedIndexEntry {
     var ordinal: Int32
 }
 
-/// One routing worker's lists, each in the order the worker met the sessions.
-final class SessionRoutes: @unchecked Sendable {
+/// One routing worker's lists, each in the order the worker met the sessions. A value: the
+/// worker fills its own copy in a local variable (no shared state, no dynamic access checks).
+struct SessionRoutes: Sendable {
     static let buckets = 256
     var ids = [[RoutedSession]](repeating: [], count: buckets)
     var tokens = [[RoutedToken]](repeating: [], count: buckets)
@@ -37,6 +38,19 @@ final class SessionRoutes: @unchecked Sendable {
     var creators = [[RoutedIndexEntry]](repeating: [], count: buckets)
     var devices = [[RoutedIndexEntry]](repeating: [], count: buckets)
     var count = 0
+
+    init() {}
+
+    /// Lists sized for about `expected` sessions spread evenly over the buckets.
+    init(expected: Int) {
+        let each = expected / SessionRoutes.buckets + expected / SessionRoutes.buckets / 4 + 4
+        for b in 0..<SessionRoutes.buckets {
+            ids[b].reserveCapacity(each)
+            tokens[b].reserveCapacity(each)
+            users[b].reserveCapacity(each)
+        }
+    }
+
     // The last creator and device seen, so a name shared by many sessions is one string.
     private var lastCreator: (bytes: [UInt8], name: String) = ([], "")
     private var lastDevice: (bytes: [UInt8], name: String) = ([], "")
@@ -49,7 +63,7 @@ final class SessionRoutes: @unchecked Sendable {
         return cache.name
     }
 
-    func add(_ s: StoredSession, ordinal: Int32) {
+    mutating func add(_ s: StoredSession, ordinal: Int32) {
         let key = s.key, token = s.digest.key, expiresAt = s.expiresAt
         ids[Int(truncatingIfNeeded: key.mixed) & (SessionRoutes.buckets - 1)].append(RoutedSession(session: s, key: key, expiresAt: expiresAt, ordinal: ordinal))
         tokens[Int(truncatingIfNeeded: token.mixed) & (SessionRoutes.buckets - 1)].append(RoutedToken(token: token, key: key, expiresAt: expiresAt, ordinal: ordinal))
@@ -72,7 +86,7 @@ public struct SessionBatch: Sendable {
 
     /// Routes `sessions` on the calling thread (tests, small inputs), in their order.
     public init(_ sessions: [StoredSession]) {
-        let r = SessionRoutes()
+        var r = SessionRoutes()
         for (i, s) in sessions.enumerated() { r.add(s, ordinal: Int32(i)) }
         routes = [r]
     }

@@ -219,8 +219,7 @@ public enum SnapshotFile {
 
     /// The whole file, read straight into one array.
     public static func readAll(path: String) throws(SnapshotError) -> [UInt8] {
-        let t0 = Date(); defer { FileHandle.standardError.write("LAP readAll \(Int(Date().timeIntervalSince(t0)*1000))\n".data(using: .utf8)!) }
-        return try withFile(path) { (fd, size) throws(SnapshotError) -> [UInt8] in
+        try withFile(path) { (fd, size) throws(SnapshotError) -> [UInt8] in
             guard let bytes = readAt(fd, size, at: 0) else { throw .io("short read of \(path)") }
             return bytes
         }
@@ -261,9 +260,7 @@ public enum SnapshotFile {
 
     /// Verifies and decodes a whole file.
     public static func decode(_ bytes: consuming [UInt8], masterKey: [UInt8]?) throws(SnapshotError) -> SnapshotContents {
-        var tick = Date(); func lap(_ n: String) { FileHandle.standardError.write("LAP \(n) \(Int(Date().timeIntervalSince(tick)*1000))\n".data(using: .utf8)!); tick = Date() }
         let (header, bodyStart) = try verifiedParts(bytes)
-        lap("verify")
         var key: SymmetricKey?
         if header.cipher != .none {
             guard let masterKey, LogCipher.fingerprint(masterKey: masterKey) == header.keyFingerprint else { throw .wrongKey }
@@ -300,12 +297,10 @@ public enum SnapshotFile {
             number += 1
         }
         guard sawLast else { throw .unusable("missing last chunk") }
-        lap("chunks")
         let parsed = bytes.withUnsafeBytes { raw in
             Result { () throws(SnapshotError) in try parseItems(UnsafeRawBufferPointer(rebasing: raw[bodyStart..<write])) }
         }
         let (sessions, tombstones) = try parsed.get()
-        lap("parse")
         guard sessions.count == header.sessionCount, tombstones.count == header.tombstoneCount else { throw .unusable("counts differ from the header") }
         return SnapshotContents(header: header, sessions: sessions, tombstones: tombstones)
     }
@@ -336,7 +331,7 @@ public enum SnapshotFile {
         while ordinals.count < shares { ordinals.append(ordinal) }
         let firstOrdinals = ordinals
         final class Share: @unchecked Sendable {
-            let routes = SessionRoutes()
+            var routes = SessionRoutes()
             var tombstones: [StoredTombstone] = []
             var failure: SnapshotError?
         }
@@ -344,6 +339,8 @@ public enum SnapshotFile {
         let all = UncheckedRaw(body)
         DispatchQueue.concurrentPerform(iterations: shares) { w in
             let share = results[w]
+            var routes = SessionRoutes(expected: perShare)
+            defer { share.routes = routes }
             var next = Int32(firstOrdinals[w])
             for k in (w * perShare)..<min(starts.count, (w + 1) * perShare) {
                 let start = starts[k]
@@ -352,7 +349,7 @@ public enum SnapshotFile {
                 switch all.raw[start] {
                 case itemSession:
                     guard let session = StoredSession(snapshotItem: item) else { share.failure = .unusable("bad session item"); return }
-                    share.routes.add(session, ordinal: next)
+                    routes.add(session, ordinal: next)
                     next += 1
                 case itemTombstone:
                     var t = BlobReader(item, offset: 0)
