@@ -22,17 +22,30 @@ public struct SessionKey: Hashable, Sendable {
         self.bits = bits
     }
 
-    private static let prefix = Array(Identifiers.sessionPrefix.utf8)
 
     private static func parse(_ u: UnsafeBufferPointer<UInt8>) -> UInt128? {
-        guard u.count == 31, u[0] == prefix[0], u[1] == prefix[1], u[2] == prefix[2], u[3] == prefix[3], u[4] == prefix[4],
-              u[5] >= UInt8(ascii: "0"), u[5] <= UInt8(ascii: "7") else { return nil }
+        guard u.count == 31, u[0] == UInt8(ascii: "t"), u[1] == UInt8(ascii: "m"), u[2] == UInt8(ascii: "s"), u[3] == UInt8(ascii: "s"),
+              u[4] == UInt8(ascii: "-"), u[5] >= UInt8(ascii: "0"), u[5] <= UInt8(ascii: "7") else { return nil }
         var v: UInt128 = 0
         for i in 5..<31 {
-            guard let d = Crockford.value(of: u[i]) else { return nil }
+            guard let d = crockfordValue(u[i]) else { return nil }
             v = v << 5 | UInt128(d)
         }
         return v
+    }
+
+    /// A lowercase Crockford digit's value (the alphabet of Crockford.swift, as ranges).
+    @inline(__always)
+    private static func crockfordValue(_ c: UInt8) -> UInt8? {
+        switch c {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "h"): c - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "j"), UInt8(ascii: "k"): c - UInt8(ascii: "j") + 18
+        case UInt8(ascii: "m"), UInt8(ascii: "n"): c - UInt8(ascii: "m") + 20
+        case UInt8(ascii: "p")...UInt8(ascii: "t"): c - UInt8(ascii: "p") + 22
+        case UInt8(ascii: "v")...UInt8(ascii: "z"): c - UInt8(ascii: "v") + 27
+        default: nil
+        }
     }
 
     /// The canonical ID string.
@@ -45,10 +58,12 @@ public struct SessionKey: Hashable, Sendable {
 
     /// Writes the 31 bytes of the ID at the start of `out`.
     func writeUTF8(into out: UnsafeMutableRawBufferPointer) {
-        for (i, c) in SessionKey.prefix.enumerated() { out[i] = c }
+        // Static strings, not arrays: no lazy-initialisation check per call on this hot path.
+        let prefix: StaticString = "tmss-", alphabet: StaticString = "0123456789abcdefghjkmnpqrstvwxyz"
+        out.baseAddress!.copyMemory(from: prefix.utf8Start, byteCount: 5)
         var v = bits
         for i in stride(from: 30, through: 5, by: -1) {
-            out[i] = Crockford.alphabet[Int(truncatingIfNeeded: v & 31)]
+            out[i] = alphabet.utf8Start[Int(truncatingIfNeeded: v & 31)]
             v >>= 5
         }
     }
@@ -80,8 +95,6 @@ public struct TokenDigest: Hashable, Sendable {
         (head, tail) = parts
     }
 
-    private static let prefix = Array(Identifiers.tokenHashPrefix.utf8)
-    private static let hexDigits = Array("0123456789abcdef".utf8)
     /// Lowercase hex digit values; 0xFF for every other byte.
     private static let nibbles: [UInt8] = (0..<256).map { c in
         switch UInt8(c) {
@@ -92,8 +105,10 @@ public struct TokenDigest: Hashable, Sendable {
     }
 
     private static func parse(_ u: UnsafeBufferPointer<UInt8>) -> (UInt128, UInt128)? {
-        guard u.count == 69, u[0] == prefix[0], u[1] == prefix[1], u[2] == prefix[2], u[3] == prefix[3], u[4] == prefix[4] else { return nil }
+        guard u.count == 69, u[0] == UInt8(ascii: "t"), u[1] == UInt8(ascii: "m"), u[2] == UInt8(ascii: "t"), u[3] == UInt8(ascii: "h"),
+              u[4] == UInt8(ascii: "_") else { return nil }
         var head: UInt128 = 0, tail: UInt128 = 0, bad: UInt8 = 0
+        let nibbles = TokenDigest.nibbles
         for i in 0..<32 {
             let n = nibbles[Int(u[5 + i])]
             bad |= n
@@ -118,11 +133,12 @@ public struct TokenDigest: Hashable, Sendable {
 
     /// Writes the 69 bytes of the hash string at the start of `out`.
     func writeUTF8(into out: UnsafeMutableRawBufferPointer) {
-        for (i, c) in TokenDigest.prefix.enumerated() { out[i] = c }
+        let prefix: StaticString = "tmth_", digits: StaticString = "0123456789abcdef"
+        out.baseAddress!.copyMemory(from: prefix.utf8Start, byteCount: 5)
         var h = head, t = tail
         for i in stride(from: 31, through: 0, by: -1) {
-            out[5 + i] = TokenDigest.hexDigits[Int(truncatingIfNeeded: h & 15)]
-            out[5 + 32 + i] = TokenDigest.hexDigits[Int(truncatingIfNeeded: t & 15)]
+            out[5 + i] = digits.utf8Start[Int(truncatingIfNeeded: h & 15)]
+            out[5 + 32 + i] = digits.utf8Start[Int(truncatingIfNeeded: t & 15)]
             h >>= 4
             t >>= 4
         }

@@ -120,7 +120,7 @@ public enum SnapshotFile {
     static let itemSession: UInt8 = 1
     /// Snapshot bytes handed to the disk at a time while writing (see `writeDurably`).
     static let writeBackBytes = 8 << 20
-    static let syncWaitBefore: UInt32 = 1, syncWrite: UInt32 = 2, syncWaitAfter: UInt32 = 4
+    static let syncWrite: UInt32 = 2  // SYNC_FILE_RANGE_WRITE
     static let itemTombstone: UInt8 = 2
 
     private static func chunkKey(masterKey: [UInt8], salt: [UInt8]) -> SymmetricKey {
@@ -393,10 +393,10 @@ public enum SnapshotFile {
         let tmp = "\(directory)/\(name).tmp", final = "\(directory)/\(name)"
         let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw .io("cannot create \(tmp)") }
-        // Written-back as it goes (bytes_per_sync): each 8 MiB range is handed to the disk once
-        // written, and the one before it is waited for, so the file never piles up as dirty
-        // pages that the kernel would later throttle every writer for (the WAL included).
-        var fileOffset = 0, flushedTo = 0, previousRange = 0..<0
+        // Written back as it goes (bytes_per_sync): each 8 MiB is handed to the disk once written
+        // (without waiting), so the file never piles up as dirty pages that the kernel would
+        // later throttle every writer for, the WAL included.
+        var fileOffset = 0, flushedTo = 0
         do throws(SnapshotError) {
             try produce { (bytes: [UInt8]) throws(SnapshotError) in
                 var written = 0
@@ -408,12 +408,8 @@ public enum SnapshotFile {
                 fileOffset += bytes.count
                 if fileOffset - flushedTo >= SnapshotFile.writeBackBytes {
                     #if os(Linux)
-                    if !previousRange.isEmpty {
-                        _ = linuxSyncFileRange(fd, Int64(previousRange.lowerBound), Int64(previousRange.count), SnapshotFile.syncWaitBefore | SnapshotFile.syncWrite | SnapshotFile.syncWaitAfter)
-                    }
                     _ = linuxSyncFileRange(fd, Int64(flushedTo), Int64(fileOffset - flushedTo), SnapshotFile.syncWrite)
                     #endif
-                    previousRange = flushedTo..<fileOffset
                     flushedTo = fileOffset
                 }
             }

@@ -116,30 +116,34 @@ public struct StoredSession: Sendable {
     /// as text) without unpacking it into a `Session`.
     func appendSnapshotItem(to out: inout [UInt8]) {
         blob.withUnsafeBytes { raw in
-            var r = BlobReader(raw, offset: 0)
-            let key = SessionKey(bits: r.fixed(UInt128.self))
-            let digest = TokenDigest(head: r.fixed(UInt128.self), tail: r.fixed(UInt128.self))
-            let fixed = r.offset
-            _ = r.fixed(UInt128.self); _ = r.fixed(UInt128.self)  // the four integers, copied below
-            var strings: [UnsafeRawBufferPointer] = []
-            strings.reserveCapacity(7)
-            for _ in 0..<7 { strings.append(r.bytes()) }
-            let count = r.varint()
+            // Pass 1: the body size (every string gets a u32 length instead of a LEB128 one; the
+            // ID and token hash become their 31- and 69-byte text).
+            var r = BlobReader(raw, offset: StoredSession.fixedBytes)
             var bodySize = 4 + 31 + 4 + 69 + 32 + 4
-            for s in strings { bodySize += 4 + s.count }
+            for _ in 0..<7 { bodySize += 4 + r.bytes().count }
+            let count = r.varint()
             let pairsStart = r.offset
             for _ in 0..<(2 * count) { bodySize += 4 + r.bytes().count }
-            out.append(SnapshotFile.itemSession)
-            out.appendLE(UInt32(bodySize))
+            // Pass 2: write it in place.
             let start = out.count
-            out.append(contentsOf: repeatElement(0, count: bodySize))
+            out.append(contentsOf: repeatElement(0, count: 5 + bodySize))
             out.withUnsafeMutableBytes { all in
                 var w = BlobWriter(UnsafeMutableRawBufferPointer(rebasing: all[start...]))
+                w.fixed(SnapshotFile.itemSession)
+                w.fixed(UInt32(bodySize))
+                var f = BlobReader(raw, offset: 0)
+                let key = SessionKey(bits: f.fixed(UInt128.self))
+                let digest = TokenDigest(head: f.fixed(UInt128.self), tail: f.fixed(UInt128.self))
+                var strings = BlobReader(raw, offset: StoredSession.fixedBytes)
                 w.fixed(UInt32(31)); key.writeUTF8(into: w.reserve(31))
-                w.fixed(UInt32(strings[0].count)); w.copy(strings[0])
+                let user = strings.bytes()
+                w.fixed(UInt32(user.count)); w.copy(user)
                 w.fixed(UInt32(69)); digest.writeUTF8(into: w.reserve(69))
-                for s in strings[1...] { w.fixed(UInt32(s.count)); w.copy(s) }
-                w.copy(UnsafeRawBufferPointer(rebasing: raw[fixed..<fixed + 32]))
+                for _ in 0..<6 {
+                    let s = strings.bytes()
+                    w.fixed(UInt32(s.count)); w.copy(s)
+                }
+                w.copy(UnsafeRawBufferPointer(rebasing: raw[48..<StoredSession.fixedBytes]))
                 w.fixed(UInt32(count))
                 var p = BlobReader(raw, offset: pairsStart)
                 for _ in 0..<(2 * count) {

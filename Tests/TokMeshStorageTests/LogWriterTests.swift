@@ -61,4 +61,27 @@ import Testing
         #expect(seen.withLock { $0 } == Array(1...100))
         #expect(writer.progress.durable == 100, "close syncs everything written")
     }
+
+    @Test("batch mode: the sync thread makes written records durable on its interval while writes go on")
+    func backgroundSync() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (log, _) = try SegmentedLog.open(options()) { _ in }
+        let writer = LogWriter(log: log, mode: .batch(intervalMillis: 5), batchCount: 16)
+        // Enough records to rotate segments several times (64 KiB each) while syncs run.
+        for round in 0..<20 {
+            for i in 0..<100 { try writer.append(type: 1, payload: [UInt8](repeating: UInt8(i), count: 200 + round)) }
+        }
+        try writer.waitAcknowledged(2000)
+        // Nobody asks for durability: only the periodic sync can get there. Wait on the
+        // condition with a deadline rather than for a fixed time.
+        let deadline = Date().addingTimeInterval(20)
+        while writer.progress.durable < 2000 && Date() < deadline { usleep(2000) }
+        #expect(writer.progress.durable == 2000)
+        #expect(writer.failure == nil)
+        writer.close()
+        var count = 0
+        let (again, report) = try SegmentedLog.open(options()) { _ in count += 1 }
+        #expect(report.corruption == nil && report.lastIndex == 2000 && count == 2000)
+        try again.close()
+    }
 }

@@ -3,9 +3,10 @@
 // and apply order equals log order — and one dedicated writer thread drains the queue: at most
 // `batchCount` records or `batchBytes` per write, never waiting for a batch to fill. In `sync`
 // mode every write is followed by fdatasync before its records are acknowledged; in `batch`
-// mode records are acknowledged once written and fsynced every `syncInterval`. An urgent record
-// is fsynced with its write in either mode. A failed write or fsync fails the log for good:
-// waiting and later appenders get the error (spec/02 §3.5).
+// mode records are acknowledged once written and fsynced every `syncInterval` by a second
+// thread, so writes (and the acknowledgements waiting on them) never queue behind that fsync.
+// An urgent record is fsynced with its write in either mode. A failed write or fsync fails the
+// log for good: waiting and later appenders get the error (spec/02 §3.5).
 import Foundation
 import Synchronization
 
@@ -33,6 +34,8 @@ public final class LogWriter: Sendable {
         var closing = false
         var closed = false
         var lastSyncNanos: UInt64 = 0
+        /// A periodic fdatasync is running on the sync thread (batch mode).
+        var backgroundSync = false
         var writtenIndex: UInt64
         var durableIndex: UInt64
         /// Callbacks waiting for an index to be acknowledged (written, or durable when asked).
@@ -48,6 +51,10 @@ public final class LogWriter: Sendable {
     private let batchBytes: Int
     private let finished = NSCondition()
     private let threadDone = Mutex(false)
+    /// The sync thread's next job (a duplicated segment descriptor and the index it covers) and
+    /// whether it should end; `syncWake` wakes it.
+    private let syncJob = Mutex<(job: (fd: Int32, target: UInt64)?, stop: Bool)>((nil, false))
+    private let syncWake = NSCondition()
 
     public init(log: SegmentedLog, mode: LogSyncMode, batchCount: Int = 100, batchBytes: Int = 1 << 20) {
         self.log = UnsafeTransfer(log)
@@ -59,6 +66,11 @@ public final class LogWriter: Sendable {
         let thread = Thread { [self] in self.run() }
         thread.name = "tokmesh-log-writer"
         thread.start()
+        if case .batch = mode {
+            let syncer = Thread { [self] in self.runSyncer() }
+            syncer.name = "tokmesh-log-sync"
+            syncer.start()
+        }
     }
 
     /// The index given to the most recent append (0: none yet).
@@ -67,7 +79,7 @@ public final class LogWriter: Sendable {
     /// The index of the last record written to the OS and of the last one made durable.
     public var progress: (written: UInt64, durable: UInt64) { state.withLock { ($0.writtenIndex, $0.durableIndex) } }
 
-    /// Enqueues one record and returns its index; `acknowledge` runs on the writer thread once
+    /// Enqueues one record and returns its index; `acknowledge` runs on a log thread once
     /// the record is acknowledged per the mode (or the log failed). Never does I/O.
     @discardableResult
     public func append(type: UInt8, payload: [UInt8], urgent: Bool = false, acknowledge: Acknowledgement? = nil) throws(LogError) -> UInt64 {
@@ -85,7 +97,7 @@ public final class LogWriter: Sendable {
         return index
     }
 
-    /// Calls `callback` (on the writer thread, or at once) when `index` is acknowledged: written
+    /// Calls `callback` (on a log thread, or at once) when `index` is acknowledged: written
     /// in batch mode, durable in sync mode or when `durable` is asked (urgent records).
     public func whenAcknowledged(_ index: UInt64, durable: Bool = false, _ callback: @escaping Acknowledgement) {
         let now: Result<Void, LogError>? = state.withLock { s in
@@ -144,7 +156,7 @@ public final class LogWriter: Sendable {
         let intervalNanos: UInt64
         if case .batch(let ms) = mode { intervalNanos = UInt64(ms) * 1_000_000 } else { intervalNanos = 0 }
         while true {
-            let (batch, closing, syncDue) = state.withLock { s -> ([Pending], Bool, Bool) in
+            let (batch, closing, syncDue, backgroundDue) = state.withLock { s -> ([Pending], Bool, Bool, Bool) in
                 var bytes = 0
                 var count = 0
                 while count < s.queue.count && count < batchCount && (count == 0 || bytes + s.queue[count].payload.count <= batchBytes) {
@@ -154,10 +166,11 @@ public final class LogWriter: Sendable {
                 let batch = Array(s.queue.prefix(count))
                 s.queue.removeFirst(count)
                 let durableWanted = s.waiters.contains { $0.durable && $0.index <= s.writtenIndex }
-                let due = s.writtenIndex > s.durableIndex
-                    && (durableWanted || (intervalNanos > 0 && monotonicNow() - s.lastSyncNanos >= intervalNanos))
-                return (batch, s.closing && s.queue.isEmpty, due)
+                let periodic = intervalNanos > 0 && !s.backgroundSync && s.writtenIndex > s.durableIndex
+                    && monotonicNow() - s.lastSyncNanos >= intervalNanos
+                return (batch, s.closing && s.queue.isEmpty, s.writtenIndex > s.durableIndex && durableWanted, periodic && !durableWanted)
             }
+            if backgroundDue && !closing { startBackgroundSync() }
             if !batch.isEmpty {
                 write(batch)
             } else if syncDue {
@@ -215,6 +228,54 @@ public final class LogWriter: Sendable {
         wake.unlock()
     }
 
+    /// Hands the periodic fdatasync to the sync thread (falls back to syncing here).
+    private func startBackgroundSync() {
+        let target = state.withLock { $0.writtenIndex }
+        let fd = log.value.duplicateHandle()
+        guard fd >= 0 else { syncNow(); return }
+        state.withLock { s in
+            s.backgroundSync = true
+            s.lastSyncNanos = monotonicNow()
+        }
+        syncWake.lock()
+        syncJob.withLock { $0.job = (fd, target) }
+        syncWake.signal()
+        syncWake.unlock()
+    }
+
+    /// The sync thread (batch mode): fdatasync each handed descriptor, then advance the durable
+    /// index and run the waiters it satisfies.
+    private func runSyncer() {
+        while true {
+            syncWake.lock()
+            while syncJob.withLock({ $0.job == nil && !$0.stop }) { syncWake.wait() }
+            let (job, stop) = syncJob.withLock { state -> ((fd: Int32, target: UInt64)?, Bool) in
+                defer { state.job = nil }
+                return (state.job, state.stop)
+            }
+            syncWake.unlock()
+            guard let job else {
+                if stop { return }
+                continue
+            }
+            let synced = fdatasync(job.fd) == 0
+            let error = errno
+            _ = Foundation.close(job.fd)
+            state.withLock { s in
+                s.backgroundSync = false
+                if synced {
+                    s.durableIndex = max(s.durableIndex, job.target)
+                } else if s.failure == nil {
+                    s.failure = .io("fdatasync failed: errno \(error)")
+                }
+            }
+            fireWaiters()
+            wake.lock()
+            wake.broadcast()
+            wake.unlock()
+        }
+    }
+
     private func syncNow() {
         let target = state.withLock { $0.writtenIndex }
         do {
@@ -238,6 +299,10 @@ public final class LogWriter: Sendable {
         finished.lock()
         while !threadDone.withLock({ $0 }) { _ = finished.wait(until: Date(timeIntervalSinceNow: 0.1)) }
         finished.unlock()
+        syncWake.lock()
+        syncJob.withLock { $0.stop = true }
+        syncWake.signal()
+        syncWake.unlock()
     }
 }
 

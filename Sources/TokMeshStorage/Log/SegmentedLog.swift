@@ -254,6 +254,11 @@ public final class SegmentedLog {
         return first...(nextIndex - 1)
     }
 
+    /// A duplicate of the current segment's descriptor, for an fdatasync on another thread
+    /// (records in earlier segments were made durable when the segment was rotated away).
+    /// The caller closes it; -1 when there is none.
+    public func duplicateHandle() -> Int32 { fd >= 0 ? dup(fd) : -1 }
+
     /// Makes every written record durable (fdatasync).
     public func sync() throws(LogError) {
         guard fdatasync(fd) == 0 else { throw .io("fdatasync failed: errno \(errno)") }
