@@ -71,9 +71,10 @@ public final class SessionEngine: Sendable {
 
     /// Locks the given shards in ascending order, runs `body`, unlocks.
     private func withShards<T>(_ indexes: [Int], _ body: () throws(TokMeshError) -> T) throws(TokMeshError) -> T {
-        let ordered = Array(Set(indexes)).sorted()
-        for i in ordered { shards[i].lock.lock() }
-        defer { for i in ordered.reversed() { shards[i].lock.unlock() } }
+        var ordered = indexes
+        ordered.sort()
+        for (n, i) in ordered.enumerated() where n == 0 || ordered[n - 1] != i { shards[i].lock.lock() }
+        defer { for (n, i) in ordered.enumerated().reversed() where n == 0 || ordered[n - 1] != i { shards[i].lock.unlock() } }
         return try body()
     }
 
@@ -89,10 +90,11 @@ public final class SessionEngine: Sendable {
     }
 
     /// The shards a session's maps and indexes live in.
-    private func shardsOf(_ s: StoredSession) -> [Int] {
-        let (user, device, creator) = s.indexStrings
-        var list = [shardIndex(s.key), shardIndex(s.digest.key), shardIndex(user), shardIndex(creator)]
-        if !device.isEmpty { list.append(shardIndex(device)) }
+    private func shardsOf(_ s: StoredSession) -> [Int] { shardsOf(s, s.indexStrings) }
+
+    private func shardsOf(_ s: StoredSession, _ strings: (user: String, device: String, creator: String)) -> [Int] {
+        var list = [shardIndex(s.key), shardIndex(s.digest.key), shardIndex(strings.user), shardIndex(strings.creator)]
+        if !strings.device.isEmpty { list.append(shardIndex(strings.device)) }
         return list
     }
 
@@ -114,7 +116,8 @@ public final class SessionEngine: Sendable {
         let sessionShard = shards[shardIndex(key)]
         let tokenShard = shards[shardIndex(tokenKey)]
         let userShard = shards[shardIndex(session.userID)]
-        return try withShards(shardsOf(stored)) { () throws(TokMeshError) -> UInt64? in
+        let strings = (user: session.userID, device: session.deviceID, creator: session.createdBy)
+        return try withShards(shardsOf(stored, strings)) { () throws(TokMeshError) -> UInt64? in
             let current = userShard.users[session.userID]?.unexpired(now: now) ?? 0
             if current >= maxPerUser {
                 throw TokMeshError(.sessQuota, "Session quota exceeded for this user", details: [
@@ -130,7 +133,7 @@ public final class SessionEngine: Sendable {
                 tokenShard.removeToken(tokenKey)
             }
             let index = try log(.create(time: now, session: session))
-            insertLocked(stored)
+            insertLocked(stored, strings)
             return index
         }
     }
@@ -261,9 +264,11 @@ public final class SessionEngine: Sendable {
     }
 
     /// Adds a session to the sessions map and every index (all its shards locked).
-    private func insertLocked(_ s: StoredSession) {
+    private func insertLocked(_ s: StoredSession) { insertLocked(s, s.indexStrings) }
+
+    private func insertLocked(_ s: StoredSession, _ strings: (user: String, device: String, creator: String)) {
         let key = s.key
-        let (user, device, creator) = s.indexStrings
+        let (user, device, creator) = strings
         shards[shardIndex(key)].insertSession(s)
         shards[shardIndex(s.digest.key)].setToken(s.digest.key, session: key)
         shards[shardIndex(user)].setUser(user, key, expiresAt: s.expiresAt)
@@ -412,7 +417,8 @@ public final class SessionEngine: Sendable {
             guard !stored.isExpired(now: now) else { return }
             // A tombstone or another session holding this token hash is superseded by the post-image.
             if let other = withShard(shardIndex(tokenKey), { $0.tokens[tokenKey] }), other != key { remove(other) }
-            _ = try? withShards(shardsOf(stored)) { () throws(TokMeshError) in insertLocked(stored) }
+            let strings = stored.indexStrings
+            _ = try? withShards(shardsOf(stored, strings)) { () throws(TokMeshError) in insertLocked(stored, strings) }
         case .delete(_, let id, _):
             if let key = SessionKey(id) { remove(key) }
         case .revoke(_, let tombstone):
