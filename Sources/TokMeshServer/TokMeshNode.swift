@@ -252,59 +252,43 @@ public enum TokMeshNode {
         let options = LogOptions(directory: config.walDirectory, kind: .wal, prefix: "wal", masterKey: masterKey,
                                  segmentBytesMax: config.walSegmentBytes, knownTypes: WALRecord.knownTypes)
         let started = monotonicNanos()
-        // Reading, checking and decrypting the log runs here; decoding and applying its records
-        // runs on the pipeline's thread, in log order (OrderedPipeline.swift).
-        final class Replay: @unchecked Sendable {  // touched by the pipeline thread until `finish` returns
-            var oldestTime: Int64 = 0, newestTime: Int64 = 0
-            var firstReplayed: UInt64 = 0
-            var resets: [(UInt64, String)] = []
-            var appliedSinceBase = false
-            var replayed = 0, undecodable = 0
-            var baseID: String
-            init(baseID: String) { self.baseID = baseID }
-        }
-        let replay = Replay(baseID: baseID)
-        let pipeline = OrderedPipeline<LogRecord> { records in
-            for record in records {
-                if replay.firstReplayed == 0 { replay.firstReplayed = record.index }
+        var replayed = 0, undecodable = 0
+        var oldestTime: Int64 = 0, newestTime: Int64 = 0
+        var firstReplayed: UInt64 = 0
+        var resets: [(UInt64, String)] = []
+        var appliedSinceBase = false
+        let log: SegmentedLog, report: LogOpenReport
+        do {
+            (log, report) = try SegmentedLog.open(options, after: base) { record in
+                guard record.index > base else { return }
+                if firstReplayed == 0 { firstReplayed = record.index }
                 let decoded: WALRecord
                 do {
                     decoded = try WALRecord.decode(type: record.type, payload: record.payload)
                 } catch {
-                    replay.undecodable += 1
-                    continue
+                    undecodable += 1
+                    return
                 }
                 if case .reset(_, let id) = decoded {
-                    replay.resets.append((record.index, id))
+                    resets.append((record.index, id))
                     // The restore snapshot is usually the base itself; load it again only if
                     // records of the old state were replayed on top of it.
-                    if id != replay.baseID || replay.appliedSinceBase {
+                    if id != baseID || appliedSinceBase {
                         try replaceState(engine, withSnapshot: id, snapshots: snapshots, now: now)
                     }
-                    replay.appliedSinceBase = false
-                    replay.baseID = id
+                    appliedSinceBase = false
+                    baseID = id
                 } else {
                     engine.apply(decoded, now: now)
-                    replay.appliedSinceBase = true
+                    appliedSinceBase = true
                 }
-                if replay.oldestTime == 0 { replay.oldestTime = decoded.time }
-                replay.newestTime = decoded.time
-                replay.replayed += 1
-            }
-        }
-        let log: SegmentedLog, report: LogOpenReport
-        do {
-            defer { _ = try? pipeline.finish() }
-            (log, report) = try SegmentedLog.open(options, after: base) { record in
-                guard record.index > base else { return }
-                try pipeline.feed(record)
+                if oldestTime == 0 { oldestTime = decoded.time }
+                newestTime = decoded.time
+                replayed += 1
             }
         } catch LogError.unreadable(let message) {
             throw ConfigFailure(issues: [ConfigIssue(code: .cfgConflict, key: "security.storage.encryption_key", message: message, source: nil)])
         }
-        try pipeline.finish()
-        let (firstReplayed, undecodable, replayed) = (replay.firstReplayed, replay.undecodable, replay.replayed)
-        let (oldestTime, newestTime, resets) = (replay.oldestTime, replay.newestTime, replay.resets)
         for torn in report.tornTails {
             logger.log(.warn, "tokmesh.storage", "torn WAL tail truncated", [
                 "event": "wal_torn_tail", "segment": .string(torn.segment), "offset": .int(Int64(torn.offset)), "reason": .string(torn.reason),
