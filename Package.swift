@@ -46,8 +46,8 @@ let package = Package(
             providers: [.apt(["libnghttp2-dev"])]
         ),
         .target(name: "TokMeshProto", dependencies: ["TokMeshCore"]),
-        // The RESP wire (spec/05): parser and writer as pure state machines; no dependencies.
-        .target(name: "TokMeshRESP"),
+        // The RESP wire (spec/05): parser, writer and command table as pure state machines.
+        .target(name: "TokMeshRESP", dependencies: ["TokMeshCore"]),
         .target(
             name: "TokMeshHTTP",
             dependencies: [
@@ -88,7 +88,7 @@ let package = Package(
         .testTarget(name: "TokMeshStorageTests", dependencies: ["TokMeshStorage"]),
         .testTarget(name: "TokMeshAuthTests", dependencies: ["TokMeshAuth"]),
         .testTarget(name: "TokMeshProtoTests", dependencies: ["TokMeshProto"]),
-        .testTarget(name: "TokMeshRESPTests", dependencies: ["TokMeshRESP"]),
+        .testTarget(name: "TokMeshRESPTests", dependencies: ["TokMeshRESP", "TokMeshCore"]),
         .testTarget(name: "TokMeshRPCTests", dependencies: [
             "TokMeshRPC", "TokMeshHTTP", "TokMeshProto", "TokMeshCore",
             .product(name: "NIOCore", package: "swift-nio"),
