@@ -123,6 +123,38 @@ import Testing
         #expect(engine.sessionIDs(ofCreator: "tmak-test").count == 3000)
     }
 
+    @Test("seeded: the bulk load keeps exactly the sessions whose ID and token no earlier session carries, at 16 and 256 shards")
+    func loadModel() throws {
+        var rng = SystemRandomNumberGenerator()
+        let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
+        var g = SeededRandom(seed: seed)
+        for shards in [16, 256] {
+            let ids = (0..<400).map { _ in try! Identifiers.newSessionID(nowMillis: 1000) }
+            var sessions: [Session] = []
+            for n in 0..<3000 {
+                var s = makeSession(Int.random(in: 0..<2500, using: &g), user: "u\(Int.random(in: 0..<300, using: &g))",
+                                    device: Bool.random(using: &g) ? "d\(n % 5)" : "", ttl: Int64.random(in: -500...5000, using: &g))
+                s.id = ids[Int.random(in: 0..<ids.count, using: &g)]
+                if s.expiresAt <= s.createdAt { s.expiresAt = s.createdAt + 1 }
+                sessions.append(s)
+            }
+            let now: Int64 = 2000
+            var seenIDs = Set<String>(), seenTokens = Set<String>()
+            var kept: [String: Session] = [:]
+            for s in sessions where !s.isExpired(now: now) {
+                if !seenIDs.contains(s.id) && !seenTokens.contains(s.tokenHash) { kept[s.id] = s }
+                seenIDs.insert(s.id)
+                seenTokens.insert(s.tokenHash)
+            }
+            let engine = SessionEngine(shardCount: shards)
+            engine.load(sessions: sessions.map { StoredSession($0)! }, tombstones: [], now: now)
+            #expect(engine.consistencyProblems().isEmpty, "seed \(seed)")
+            let held = Dictionary(uniqueKeysWithValues: engine.scan { _ in true }.map { ($0.id, $0) })
+            #expect(held == kept, "seed \(seed), \(shards) shards")
+            for s in kept.values { #expect(engine.validate(tokenHash: s.tokenHash, now: now) == .live(s), "seed \(seed)") }
+        }
+    }
+
     @Test("a cut of a live engine loads back into an empty one")
     func cutAndLoad() throws {
         let engine = SessionEngine(shardCount: 16)
@@ -135,5 +167,18 @@ import Testing
         #expect(restored.stats(now: 2000) == EngineStats(totalSessions: live.count - 20, activeSessions: live.count - 20, tombstones: 20))
         #expect(restored.consistencyProblems().isEmpty)
         #expect(restored.validate(tokenHash: live[0].tokenHash, now: 2000) == .revoked(revokedAt: 2000))
+    }
+}
+
+/// A small seeded generator; failing expectations print the seed.
+struct SeededRandom: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
     }
 }
