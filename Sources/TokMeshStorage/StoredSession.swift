@@ -1,6 +1,6 @@
 // StoredSession: how the engine holds a session — one exact-size byte array per session
-// instead of a struct of a dozen strings and a dictionary, so a million sessions fit in about a
-// third of the memory and a snapshot is a copy of bytes. Layout (little-endian, in memory only;
+// instead of a struct of a dozen strings and a dictionary, so a million sessions fit in about
+// half the memory and a snapshot is a copy of bytes. Layout (little-endian, in memory only;
 // docs/decisions.md): id (16, the ULID value), token digest (32), created_at, expires_at,
 // last_active (i64 each), version (u64), then LEB128-length strings user_id, ip_address,
 // user_agent, last_access_ip, last_access_ua, device_id, created_by, then a LEB128 count of data
