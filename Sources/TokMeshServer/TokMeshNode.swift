@@ -262,6 +262,14 @@ public enum TokMeshNode {
             (log, report) = try SegmentedLog.open(options, after: base) { record in
                 guard record.index > base else { return }
                 if firstReplayed == 0 { firstReplayed = record.index }
+                if let (time, stored) = WALRecord.decodePostImage(type: record.type, payload: record.payload) {
+                    engine.applyPostImage(stored, now: now)
+                    appliedSinceBase = true
+                    if oldestTime == 0 { oldestTime = time }
+                    newestTime = time
+                    replayed += 1
+                    return
+                }
                 let decoded: WALRecord
                 do {
                     decoded = try WALRecord.decode(type: record.type, payload: record.payload)

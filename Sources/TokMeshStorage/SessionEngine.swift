@@ -411,14 +411,7 @@ public final class SessionEngine: Sendable {
     public func apply(_ record: WALRecord, now: Int64) {
         switch record {
         case .create(_, let session), .update(_, let session):
-            guard let stored = StoredSession(session) else { return }
-            let key = stored.key, tokenKey = stored.digest.key
-            remove(key)
-            guard !stored.isExpired(now: now) else { return }
-            // A tombstone or another session holding this token hash is superseded by the post-image.
-            if let other = withShard(shardIndex(tokenKey), { $0.tokens[tokenKey] }), other != key { remove(other) }
-            let strings = stored.indexStrings
-            _ = try? withShards(shardsOf(stored, strings)) { () throws(TokMeshError) in insertLocked(stored, strings) }
+            if let stored = StoredSession(session) { applyPostImage(stored, now: now) }
         case .delete(_, let id, _):
             if let key = SessionKey(id) { remove(key) }
         case .revoke(_, let tombstone):
@@ -429,6 +422,18 @@ public final class SessionEngine: Sendable {
         case .reset:
             break  // the caller loads the named snapshot and calls `replaceContents`
         }
+    }
+
+    /// Replays a create or update post-image (see `apply`), already packed: recovery decodes
+    /// these records straight from the log payload (`WALRecord.decodePostImage`).
+    public func applyPostImage(_ stored: StoredSession, now: Int64) {
+        let key = stored.key, tokenKey = stored.digest.key
+        remove(key)
+        guard !stored.isExpired(now: now) else { return }
+        // A tombstone or another session holding this token hash is superseded by the post-image.
+        if let other = withShard(shardIndex(tokenKey), { $0.tokens[tokenKey] }), other != key { remove(other) }
+        let strings = stored.indexStrings
+        _ = try? withShards(shardsOf(stored, strings)) { () throws(TokMeshError) in insertLocked(stored, strings) }
     }
 
     /// Removes a session and its index entries, if held (replay only).

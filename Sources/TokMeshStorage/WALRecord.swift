@@ -93,6 +93,18 @@ public enum WALRecord: Sendable, Equatable {
         return record
     }
 
+    /// A create or update record decoded straight into its packed post-image (recovery's fast
+    /// path: no `Session` value in between). Nil for other types, or when the payload does not
+    /// decode (the caller then takes `decode` for the precise error).
+    public static func decodePostImage(type: UInt8, payload: [UInt8]) -> (time: Int64, session: StoredSession)? {
+        guard type == typeCreate || type == typeUpdate, payload.count > 9, payload[0] == payloadVersion else { return nil }
+        return payload.withUnsafeBytes { raw -> (Int64, StoredSession)? in
+            let time = Int64(littleEndian: raw.loadUnaligned(fromByteOffset: 1, as: Int64.self))
+            guard let stored = StoredSession(snapshotItem: UnsafeRawBufferPointer(rebasing: raw[9...])) else { return nil }
+            return (time, stored)
+        }
+    }
+
     // MARK: field codecs
 
     static func encode(_ s: String, into out: inout [UInt8]) {

@@ -38,6 +38,13 @@ final class MemoryJournal: SessionJournal {
             .reset(time: 9, snapshotID: "snap-20261127-120000-2"),
         ]
         for r in records { #expect(try WALRecord.decode(type: r.type, payload: r.encoded()) == r) }
+        // Recovery's fast path decodes the same post-images straight into packed form.
+        for r in records.prefix(2) {
+            let fast = try #require(WALRecord.decodePostImage(type: r.type, payload: r.encoded()))
+            #expect(fast.time == r.time && fast.session.blob == StoredSession(s)?.blob)
+        }
+        #expect(WALRecord.decodePostImage(type: records[2].type, payload: records[2].encoded()) == nil)
+        #expect(WALRecord.decodePostImage(type: 1, payload: Array(records[0].encoded().dropLast())) == nil)
         #expect(throws: WALRecord.DecodeError.self) { try WALRecord.decode(type: 1, payload: Array(records[0].encoded().dropLast())) }
         #expect(throws: WALRecord.DecodeError.self) { try WALRecord.decode(type: 9, payload: records[0].encoded()) }
     }
