@@ -87,7 +87,7 @@ let package = Package(
         .testTarget(name: "TokMeshCoreTests", dependencies: ["TokMeshCore"]),
         .testTarget(name: "TokMeshStorageTests", dependencies: ["TokMeshStorage"]),
         .testTarget(name: "TokMeshAuthTests", dependencies: ["TokMeshAuth"]),
-        .testTarget(name: "TokMeshProtoTests", dependencies: ["TokMeshProto"]),
+        .testTarget(name: "TokMeshProtoTests", dependencies: ["TokMeshProto", "TokMeshCore"]),
         .testTarget(name: "TokMeshRESPTests", dependencies: ["TokMeshRESP", "TokMeshCore"]),
         .testTarget(name: "TokMeshRPCTests", dependencies: [
             "TokMeshRPC", "TokMeshHTTP", "TokMeshProto", "TokMeshCore",

@@ -3,6 +3,7 @@
 // to its file), serialized FileDescriptorProtos that are the set's own bytes, reflection's
 // file-then-imports answer order, and malformed or duplicate input rejected without a trap.
 import Testing
+import TokMeshCore
 @testable import TokMeshProto
 
 @Suite struct DescriptorIndexTests {

@@ -18,6 +18,7 @@
 // nothing skips.
 import Foundation
 import Testing
+import TokMeshCore
 @testable import TokMeshProto
 
 /// protobuf-c built from `proto/` (or an edited copy of it).

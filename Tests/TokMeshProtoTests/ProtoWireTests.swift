@@ -2,6 +2,7 @@
 // documentation, round trips over seeded random values, packed and unpacked repeated fields,
 // maps, unknown-field preservation, and every malformed input rejected without a trap.
 import Testing
+import TokMeshCore
 @testable import TokMeshProto
 
 @Suite struct ProtoWireTests {
@@ -160,15 +161,3 @@ import Testing
     }
 }
 
-/// A small deterministic generator for seeded tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

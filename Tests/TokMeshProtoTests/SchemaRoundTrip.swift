@@ -7,6 +7,7 @@
 // nothing left unknown, so a codec that misses a field, or uses another number or type than the
 // table, fails.
 import Testing
+import TokMeshCore
 @testable import TokMeshProto
 
 /// decode → (re-encoded bytes, nothing unknown) for one message type.

@@ -2,6 +2,7 @@
 // byte feeding, pipelined commands, the limits and malformed input (each error's code and text),
 // inline quoting as Redis splits it, and replies in RESP2 and RESP3.
 import Testing
+import TokMeshCore
 @testable import TokMeshRESP
 
 @Suite struct RESPParserTests {
@@ -130,7 +131,7 @@ import Testing
 
     @Test("seeded round trips: random binary commands in random chunks come out whole and in order")
     func roundTrips() {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for _ in 0..<200 {
             let commands: [[[UInt8]]] = (0..<Int.random(in: 1...5, using: &rng)).map { _ in
                 (0..<Int.random(in: 1...6, using: &rng)).map { _ in (0..<Int.random(in: 0...40, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) } }
@@ -155,7 +156,7 @@ import Testing
 
     @Test("random bytes never trap: the parser ends wanting more or with a protocol error")
     func garbage() {
-        var rng = SplitMix(seed: 7)
+        var rng = SplitMix64(seed: 7)
         for _ in 0..<2000 {
             var parser = RESPParser()
             let prefix: [UInt8] = [[], Array("*".utf8), Array("*2\r\n$".utf8)][Int.random(in: 0...2, using: &rng)]
@@ -167,15 +168,3 @@ import Testing
     }
 }
 
-/// A small seeded generator, so failures reproduce.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

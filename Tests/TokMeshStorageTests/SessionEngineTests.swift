@@ -7,16 +7,6 @@ import Testing
 @testable import TokMeshCore
 @testable import TokMeshStorage
 
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 func makeSession(_ n: Int, user: String = "alice", device: String = "", createdAt: Int64 = 1000, ttl: Int64 = 60_000) -> Session {
     Session(id: try! Identifiers.newSessionID(nowMillis: createdAt), userID: user, tokenHash: Identifiers.tokenHash("token-\(n)-padding-xx"),
@@ -103,7 +93,7 @@ func makeSession(_ n: Int, user: String = "alice", device: String = "", createdA
         for i in 0..<10_000 { try engine.create(makeSession(i, user: "u\(i % 200)", ttl: 1000), maxPerUser: 100, now: 1000) }
         let live = makeSession(99_999, user: "keeper", ttl: 3_600_000)
         try engine.create(live, maxPerUser: 100, now: 1000)
-        var rng = SeededGenerator(state: 42)
+        var rng = SplitMix64(seed: 42)
         var now: Int64 = 1000
         while now < 6000 { _ = engine.gcTick(now: now, sampleSize: 20, using: &rng); now += 100 }
         let stats = engine.stats(now: now)

@@ -127,7 +127,7 @@ import Testing
     func loadModel() throws {
         var rng = SystemRandomNumberGenerator()
         let seed = UInt64.random(in: 0...UInt64.max, using: &rng)
-        var g = SeededRandom(seed: seed)
+        var g = SplitMix64(seed: seed)
         for shards in [16, 256] {
             let ids = (0..<400).map { _ in try! Identifiers.newSessionID(nowMillis: 1000) }
             var sessions: [Session] = []
@@ -170,15 +170,3 @@ import Testing
     }
 }
 
-/// A small seeded generator; failing expectations print the seed.
-struct SeededRandom: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

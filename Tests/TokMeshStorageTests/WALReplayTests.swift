@@ -98,7 +98,7 @@ final class MemoryJournal: SessionJournal {
             default: break
             }
         }
-        var rng = SeededGenerator(state: 7)
+        var rng = SplitMix64(seed: 7)
         _ = live.gcTick(now: 4000, sampleSize: 50, using: &rng)  // purges the TTL-500 ones (DELETE records)
         let records = journal.records.withLock { $0 }
         #expect(records.contains { if case .delete(_, _, .expired) = $0 { return true }; return false })
