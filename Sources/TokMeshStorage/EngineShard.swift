@@ -170,32 +170,25 @@ final class EngineShard: @unchecked Sendable {
     func takeDueItems(now: Int64, limit: Int) -> (sessions: [SessionKey], tombstones: [TokenKey]) {
         var sessions: [SessionKey] = [], tombstones: [TokenKey] = []
         while sessions.count + tombstones.count < limit, let second = bucketSeconds.min, (second + 1) * 1000 <= now {
-            let room = limit - sessions.count - tombstones.count
-            if var items = sessionBuckets[second] {
-                if items.count > room {
-                    sessions.append(contentsOf: items.suffix(room))
-                    items.removeLast(room)
-                    sessionBuckets[second] = items
-                    break
-                }
-                sessions.append(contentsOf: items)
-                sessionBuckets[second] = nil
-                continue
-            }
-            if var items = tombstoneBuckets[second] {
-                if items.count > room {
-                    tombstones.append(contentsOf: items.suffix(room))
-                    items.removeLast(room)
-                    tombstoneBuckets[second] = items
-                    break
-                }
-                tombstones.append(contentsOf: items)
-                tombstoneBuckets[second] = nil
-                continue
-            }
+            guard EngineShard.take(second, from: &sessionBuckets, room: limit - sessions.count - tombstones.count, into: &sessions),
+                  EngineShard.take(second, from: &tombstoneBuckets, room: limit - sessions.count - tombstones.count, into: &tombstones)
+            else { break }
             bucketSeconds.removeMin()
         }
         return (sessions, tombstones)
+    }
+
+    /// Moves up to `room` entries of `buckets[second]` into `out`; false when some are left.
+    private static func take<Key>(_ second: Int64, from buckets: inout [Int64: [Key]], room: Int, into out: inout [Key]) -> Bool {
+        guard var items = buckets.removeValue(forKey: second) else { return true }
+        guard items.count > room else {
+            out.append(contentsOf: items)
+            return true
+        }
+        out.append(contentsOf: items.suffix(room))
+        items.removeLast(room)
+        buckets[second] = items
+        return false
     }
 }
 

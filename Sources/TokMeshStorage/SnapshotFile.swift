@@ -381,11 +381,6 @@ public enum SnapshotFile {
         return (SessionBatch(routes: results.map(\.routes)), results.flatMap(\.tombstones))
     }
 
-    /// Writes `bytes` durably as `<directory>/<name>`: temp file, fsync, rename, directory fsync.
-    public static func writeDurably(_ bytes: [UInt8], directory: String, name: String) throws(SnapshotError) {
-        try writeDurably(directory: directory, name: name) { (put: ([UInt8]) throws(SnapshotError) -> Void) throws(SnapshotError) in try put(bytes) }
-    }
-
     /// Creates `<directory>/<name>` durably from the pieces `produce` hands to its writer:
     /// temp file, fsync, rename, directory fsync. The temp file is removed on failure.
     static func writeDurably(directory: String, name: String,

@@ -50,18 +50,12 @@ public struct StoredSession: Sendable {
     @inline(__always)
     public func isExpired(now: Int64) -> Bool { now >= expiresAt }
 
-    /// The `index`-th string after the fixed part (0 user_id … 6 created_by).
-    private func string(at index: Int) -> String {
+    var userID: String {
         blob.withUnsafeBytes { raw in
             var r = BlobReader(raw, offset: StoredSession.fixedBytes)
-            for _ in 0..<index { r.skipString() }
             return r.string()
         }
     }
-
-    var userID: String { string(at: 0) }
-    var deviceID: String { string(at: 5) }
-    var createdBy: String { string(at: 6) }
 
     /// The three index strings in one pass.
     var indexStrings: (user: String, device: String, creator: String) {
