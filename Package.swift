@@ -59,6 +59,17 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
+        // The RESP listeners (spec/05): connections, dispatch and the session commands over NIO.
+        .target(
+            name: "TokMeshRESPServer",
+            dependencies: [
+                "TokMeshCore", "TokMeshRESP", "TokMeshService", "TokMeshAuth", "TokMeshStorage", "TokMeshHTTP",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
+        ),
         .target(
             name: "TokMeshRPC",
             dependencies: [
@@ -74,7 +85,7 @@ let package = Package(
         .target(
             name: "TokMeshServer",
             dependencies: [
-                "TokMeshCore", "TokMeshStorage", "TokMeshAuth", "TokMeshService", "TokMeshHTTP", "TokMeshProto", "TokMeshRPC",
+                "TokMeshCore", "TokMeshStorage", "TokMeshAuth", "TokMeshService", "TokMeshHTTP", "TokMeshProto", "TokMeshRPC", "TokMeshRESPServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),

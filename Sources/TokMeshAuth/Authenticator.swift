@@ -154,6 +154,21 @@ public final class Authenticator: Sendable {
         return Principal(keyID: key.keyID, role: key.role)
     }
 
+    /// spec/03 §4.3: every command on an authenticated RESP connection re-runs steps 5-7 against
+    /// the current key record and takes a rate-limit token. Returns the key's current principal,
+    /// or nil when its `version` is no longer `version` (the caller then authenticates the
+    /// credential it kept again, through `begin`/`verify`).
+    public func recheck(keyID: String, version: UInt64, clientIP: IPAddress) throws(TokMeshError) -> Principal? {
+        let now = clock.nowMillis()
+        guard let key = registry.get(keyID) else { throw TokMeshError(.authInvalid) }
+        try checkKeyState(key, clientIP: clientIP, now: now, countFailure: false)
+        try checkAllowLists(key, clientIP: clientIP, settings: settings, adminRoute: false)
+        guard key.version == version else { return nil }
+        try rateLimiter.check(keyID: keyID, rate: key.rateLimit, take: true, nowNanos: monotonicNanos(), nowMillis: now)
+        registry.markUsed(keyID, at: now)
+        return Principal(keyID: keyID, role: key.role)
+    }
+
     /// Step 9: minimum role; TM-AUTH-4030 (TM-ADMIN-4030 on admin routes).
     public static func authorize(_ principal: Principal, minimum: Role, adminRoute: Bool) throws(TokMeshError) {
         guard principal.role >= minimum else {

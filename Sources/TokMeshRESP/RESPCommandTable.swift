@@ -131,13 +131,17 @@ public enum RESPCommandTable {
             break
         case .anyKey:
             guard role != nil else { return .failure(RESPRefusal(line: "NOAUTH TM-AUTH-4010 Authentication required.")) }
-        case .role(let needed):
+        case .role:
             guard let role else { return .failure(RESPRefusal(line: "NOAUTH TM-AUTH-4010 Authentication required.")) }
-            // Metrics keys may run only the "any key" group (spec/05 §7); roles are ordered.
-            guard role >= needed else {
-                return .failure(RESPRefusal(line: "ERR TM-AUTH-4030 role \(role.rawValue) may not run '\(spec.name)' (needs \(needed.rawValue))"))
-            }
+            if let refusal = roleRefusal(spec, role: role) { return .failure(refusal) }
         }
         return .success(spec)
+    }
+
+    /// The role part of step 4: nil when `role` may run the command. Metrics keys may run only
+    /// the "any key" group (spec/05 §7); roles are ordered.
+    public static func roleRefusal(_ spec: RESPCommandSpec, role: Role) -> RESPRefusal? {
+        guard case .role(let needed) = spec.access, role < needed else { return nil }
+        return RESPRefusal(line: "ERR TM-AUTH-4030 role \(role.rawValue) may not run '\(spec.name)' (needs \(needed.rawValue))")
     }
 }

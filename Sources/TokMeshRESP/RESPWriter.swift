@@ -26,6 +26,9 @@ public struct RESPWriter: Sendable {
 
     private mutating func count(_ prefix: UInt8, _ n: Int) { line(prefix, String(n)) }
 
+    /// Replies rendered earlier by another writer of the same protocol.
+    public mutating func raw(_ reply: [UInt8]) { bytes.append(contentsOf: reply) }
+
     /// `+text` (text must not contain CR or LF; it is ours, never an argument).
     public mutating func status(_ text: String) { line(UInt8(ascii: "+"), RESPWriter.oneLine(text)) }
 

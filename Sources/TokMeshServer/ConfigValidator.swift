@@ -41,10 +41,11 @@ enum ConfigValidator {
                 }
             }
         }
-        if case .bool(true) = c.value("server.https.enabled") {
-            for key in ["server.https.tls.cert_file", "server.https.tls.key_file"] {
+        for listener in ["server.https", "server.redis_tls"] {
+            guard case .bool(true) = c.value(listener + ".enabled") else { continue }
+            for key in [listener + ".tls.cert_file", listener + ".tls.key_file"] {
                 if case .string(let path) = c.value(key), path.isEmpty {
-                    issue(.cfgDependency, key, "required when server.https.enabled is true")
+                    issue(.cfgDependency, key, "required when \(listener).enabled is true")
                 }
             }
         }

@@ -6,6 +6,7 @@ import Synchronization
 import TokMeshAuth
 import TokMeshCore
 import TokMeshHTTP
+import TokMeshRESPServer
 import TokMeshService
 import TokMeshStorage
 
@@ -28,6 +29,8 @@ final class NodeContext: Sendable {
     /// When the last snapshot was taken and how large the WAL was then (for the triggers).
     let lastSnapshot = Mutex<(at: Int64, walBytes: Int)>((0, 0))
     let stats: ConnectionStats
+    /// RESP listener counters (INFO, and the tokmesh_resp_* metrics).
+    let respStats = RESPStats()
     /// Argon2 and other blocking work: max(1, cores/2) threads (spec/03 §2.1).
     let blockingPool: NIOThreadPool
     /// Snapshots and backup checks (two threads, so a second snapshot request meets the first

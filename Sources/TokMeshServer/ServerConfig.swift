@@ -14,6 +14,15 @@ public struct ServerConfig: Sendable {
     public var idleTimeoutMillis: Int64
     public var h2MaxConcurrentStreams: Int
     public var httpsEnabled: Bool
+    public var redisEnabled: Bool
+    public var redisHost: String
+    public var redisPort: Int
+    public var redisTLSEnabled: Bool
+    public var redisTLSHost: String
+    public var redisTLSPort: Int
+    public var redisTLSCertFile: String
+    public var redisTLSKeyFile: String
+    public var redisTLSClientCAFile: String
     public var clusterEnabled: Bool
     public var clusterHost: String
     public var clusterPort: Int
@@ -83,6 +92,13 @@ public struct ServerConfig: Sendable {
         idleTimeoutMillis = ms("server.http.idle_timeout")
         h2MaxConcurrentStreams = Int(int("server.http2.max_concurrent_streams"))
         httpsEnabled = bool("server.https.enabled")
+        redisEnabled = bool("server.redis.enabled")
+        (redisHost, redisPort) = ConfigValue.parseAddress(string("server.redis.address"))!
+        redisTLSEnabled = bool("server.redis_tls.enabled")
+        (redisTLSHost, redisTLSPort) = ConfigValue.parseAddress(string("server.redis_tls.address"))!
+        redisTLSCertFile = string("server.redis_tls.tls.cert_file")
+        redisTLSKeyFile = string("server.redis_tls.tls.key_file")
+        redisTLSClientCAFile = string("server.redis_tls.tls.client_ca_file")
         clusterEnabled = bool("cluster.enabled")
         let (clusterHost, clusterPort) = ConfigValue.parseAddress(string("cluster.listen_address"))!
         self.clusterHost = clusterHost
@@ -159,10 +175,13 @@ public struct ServerConfig: Sendable {
         if !encryptionEnabled {
             out.append(ConfigIssue(code: .cfgDependency, key: "security.storage.encryption_enabled", message: "data at rest is written in plaintext", source: nil))
         }
-        if httpEnabled, let ip = IPAddress(httpHost), !(ip.isIPv4 ? ip.bytes[0] == 127 : ip.bytes == [UInt8](repeating: 0, count: 15) + [1]),
-           case .bool(false) = loaded.value("security.allow_insecure_public") {
-            out.append(ConfigIssue(code: .cfgConflict, key: "server.http.address",
-                                   message: "server.http.address=\(httpHost):\(httpPort) accepts API keys and tokens in clear text from other hosts; enable TLS or set security.allow_insecure_public=true", source: nil))
+        for (enabled, key, host, port) in [(httpEnabled, "server.http.address", httpHost, httpPort),
+                                           (redisEnabled, "server.redis.address", redisHost, redisPort)] {
+            if enabled, let ip = IPAddress(host), !(ip.isIPv4 ? ip.bytes[0] == 127 : ip.bytes == [UInt8](repeating: 0, count: 15) + [1]),
+               case .bool(false) = loaded.value("security.allow_insecure_public") {
+                out.append(ConfigIssue(code: .cfgConflict, key: key,
+                                       message: "\(key)=\(host):\(port) accepts API keys and tokens in clear text from other hosts; enable TLS or set security.allow_insecure_public=true", source: nil))
+            }
         }
         return out
     }

@@ -10,6 +10,7 @@ import Synchronization
 import TokMeshAuth
 import TokMeshCore
 import TokMeshHTTP
+import TokMeshRESPServer
 import TokMeshService
 import TokMeshStorage
 
@@ -113,6 +114,7 @@ public enum TokMeshNode {
         let idle = TimeAmount.milliseconds(config.idleTimeoutMillis)
 
         var servers: [HTTPServer] = []
+        var respListeners: [RESPListener] = []
         let publicResponder = PublicRPC.responder(node: node, api: responder)
         var h2 = H2Settings()
         h2.maxConcurrentStreams = UInt32(config.h2MaxConcurrentStreams)
@@ -143,6 +145,15 @@ public enum TokMeshNode {
                 servers.append(http)
                 logger.log(.info, "tokmesh.server", "listening", ["listener": "http", "address": .string("\(config.httpHost):\(http.localPort ?? config.httpPort)")])
             }
+            for (enabled, tlsListener, host, port) in [(config.redisEnabled, false, config.redisHost, config.redisPort),
+                                                     (config.redisTLSEnabled, true, config.redisTLSHost, config.redisTLSPort)] where enabled {
+                let tls = tlsListener ? try TLSServerContext.make(certFile: config.redisTLSCertFile, keyFile: config.redisTLSKeyFile,
+                                                                  clientCAFile: config.redisTLSClientCAFile, alpn: []) : nil
+                let listener = try await RESPListener.bind(host: host, port: port, group: group, tls: tls, context: respContext(node))
+                respListeners.append(listener)
+                logger.log(.info, "tokmesh.server", "listening", ["listener": .string(tlsListener ? "redis_tls" : "redis"),
+                                                                  "address": .string("\(host):\(listener.localPort ?? port)")])
+            }
             if config.localEnabled {
                 servers.append(try await HTTPServer.bindUnix(path: config.socketPath, group: group, responder: responder, stats: node.stats, idleTimeout: idle))
                 logger.log(.info, "tokmesh.server", "listening", ["listener": "local", "path": .string(config.socketPath)])
@@ -150,6 +161,7 @@ public enum TokMeshNode {
         } catch {
             logger.log(.error, "tokmesh.server", "cannot bind a listener", ["error": .string("\(error)")])
             for s in servers { await s.close() }
+            for l in respListeners { await l.close() }
             try? await group.shutdownGracefully()
             return 1
         }
@@ -163,6 +175,7 @@ public enum TokMeshNode {
         } catch let failure as StartupFailure {
             logger.log(.error, "tokmesh.storage", failure.message, ["event": "recovery_failed", "code": .string(failure.code.rawValue)])
             for s in servers { await s.close() }
+            for l in respListeners { await l.close() }
             try? await group.shutdownGracefully()
             try? await pool.shutdownGracefully()
             try? await maintenance.shutdownGracefully()
@@ -171,6 +184,7 @@ public enum TokMeshNode {
             return 1
         } catch {
             for s in servers { await s.close() }
+            for l in respListeners { await l.close() }
             try? await group.shutdownGracefully()
             try? await pool.shutdownGracefully()
             try? await maintenance.shutdownGracefully()
@@ -209,6 +223,7 @@ public enum TokMeshNode {
         logger.log(.info, "tokmesh.server", "shutting down", ["event": "shutdown_started", "trigger": .string(trigger), "grace_ms": .int(graceMillis)])
         if graceMillis > 0 { try? await Task.sleep(nanoseconds: UInt64(graceMillis) * 1_000_000) }
         for s in servers { await s.close() }
+        for l in respListeners { await l.close() }
         gcTask.cancel()
         retentionTask.cancel()
         snapshotCheck.cancel()
@@ -222,6 +237,28 @@ public enum TokMeshNode {
         if config.localEnabled { unlink(config.socketPath) }
         logger.log(.info, "tokmesh.server", "stopped", ["event": "shutdown_complete"])
         return 0
+    }
+
+    /// What the RESP listeners need from the node (spec/05 §2 node states, §6 acknowledgement).
+    static func respContext(_ node: NodeContext) -> RESPServerContext {
+        RESPServerContext(
+            sessions: node.sessions, authenticator: node.authenticator, blockingPool: node.blockingPool, connections: node.stats,
+            stats: node.respStats, nodeID: node.nodeID, version: NodeContext.version, startedAtMillis: node.startedAt,
+            keysLoaded: { node.started.load(ordering: .relaxed) },
+            isReady: { node.isReady || node.storageState == "restoring" },
+            isRestoring: { node.restores.maintenance.load(ordering: .relaxed) },
+            isSnapshotting: { node.snapshots.isWriting },
+            acknowledge: { index, durable, done in
+                guard let writer = node.journal.writer else { return done(false) }
+                writer.whenAcknowledged(index, durable: durable) { outcome in
+                    if case .success = outcome { done(true) } else { done(false) }
+                }
+            },
+            warn: { message, fields in
+                var object = JSONObject()
+                for (name, value) in fields.sorted(by: { $0.key < $1.key }) { object.append(name, .string(value)) }
+                node.logger.log(.warn, "tokmesh.resp", message, object)
+            })
     }
 
     /// Opens the session WAL, replays it into `engine` and starts the group-commit writer.

@@ -71,6 +71,8 @@ final class EngineShard: @unchecked Sendable {
     var tombstoneBuckets: [Int64: [TokenKey]] = [:]
     /// Every second present in either bucket map (possibly also stale ones, skipped when met).
     var bucketSeconds = Heap<Int64>()
+    /// Ring-position order for SCAN, built on the first scan.
+    var scanIndex = ScanIndex()
 
     // MARK: sessions (dense array + slot map)
 
@@ -88,6 +90,7 @@ final class EngineShard: @unchecked Sendable {
         let previous = slotOfSession.updateValue(Int32(sessionSlots.count), forKey: key)
         precondition(previous == nil, "session inserted twice")
         sessionSlots.append(session)
+        scanIndex.noteInsert(key)
         addExpiry(session: key, at: expiresAt)
     }
 
@@ -205,5 +208,7 @@ extension EngineShard {
         swap(&sessionBuckets, &other.sessionBuckets)
         swap(&tombstoneBuckets, &other.tombstoneBuckets)
         swap(&bucketSeconds, &other.bucketSeconds)
+        scanIndex.reset()
+        other.scanIndex.reset()
     }
 }

@@ -238,6 +238,36 @@ public final class SessionEngine: Sendable {
         }
     }
 
+    /// A full update (spec/01 §5.6; RESP SET on a live key): `change` edits the session, an
+    /// optional TTL moves `expires_at` to now + TTL, `version` + 1 even when nothing differs;
+    /// one UPDATE record. `expectedVersion` makes it a compare-and-set (TM-SESS-4091).
+    public func update(_ id: String, ttlMillis: Int64?, expectedVersion: UInt64?, now: Int64,
+                       _ change: (inout Session) throws(TokMeshError) -> Void) throws(TokMeshError) -> (Session, UInt64?) {
+        guard let key = SessionKey(id), let userID = stored(key)?.userID else {
+            throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)])
+        }
+        let shard = shards[shardIndex(key)]
+        let userShard = shards[shardIndex(userID)]
+        return try withShards([shardIndex(key), shardIndex(userID)]) { () throws(TokMeshError) -> (Session, UInt64?) in
+            guard var s = shard.stored(key)?.session, s.userID == userID else { throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)]) }
+            if s.isExpired(now: now) { throw TokMeshError(.sessExpired, details: ["session_id": .string(id)]) }
+            if let expectedVersion, expectedVersion != s.version {
+                throw TokMeshError(.sessVersion, details: ["current_version": .uint(s.version), "expected_version": .uint(expectedVersion)])
+            }
+            let before = s
+            try change(&s)
+            precondition(s.id == before.id && s.userID == before.userID && s.tokenHash == before.tokenHash,
+                         "update must not change the ID, user or token")
+            if let ttlMillis { s.expiresAt = now + ttlMillis }
+            s.version += 1
+            let packed = try SessionEngine.pack(s)
+            let index = try log(.update(time: now, session: s))
+            shard.replaceSession(packed)
+            if s.expiresAt != before.expiresAt { userShard.setUser(userID, key, expiresAt: s.expiresAt) }
+            return (s, index)
+        }
+    }
+
     // MARK: removal
 
     /// Revoke: a live session becomes a tombstone, an expired one is deleted, a missing one is
@@ -523,6 +553,56 @@ public final class SessionEngine: Sendable {
             }
         }
         return out
+    }
+
+    /// RESP SCAN (spec/05 §7.2): up to `count` live session IDs at ring positions ≥ `cursor`,
+    /// in position order, a position never split; `next` is the position to continue from, or 0
+    /// when nothing follows. Each shard answers from its ScanIndex under its lock.
+    public func scanPage(from cursor: UInt32, count: Int, now: Int64) -> (ids: [String], next: UInt32) {
+        var candidates: [ScanIndex.Entry] = []
+        var more = false
+        for index in shards.indices {
+            withShard(index) { shard in
+                shard.scanIndex.refresh(allKeys: { Array(shard.slotOfSession.keys) }, isPresent: { shard.slotOfSession[$0] != nil })
+                let (keys, shardMore) = shard.scanIndex.page(from: cursor, count: count) { key in
+                    shard.stored(key).map { !$0.isExpired(now: now) }
+                }
+                candidates.append(contentsOf: keys)
+                more = more || shardMore
+            }
+        }
+        candidates.sort()
+        var taken = candidates.prefix(count)
+        if let last = taken.last {
+            var end = taken.endIndex
+            while end < candidates.count && candidates[end].position == last.position { end += 1 }
+            taken = candidates[..<end]
+            more = more || end < candidates.count
+        }
+        guard more, let last = taken.last else { return (taken.map(\.key.string), 0) }
+        // Past UInt32.max nothing can follow: the position was taken whole.
+        return (taken.map(\.key.string), last.position == .max ? 0 : last.position + 1)
+    }
+
+    /// Held sessions (live or expired-unpurged), O(shards): DBSIZE and INFO keyspace.
+    public func heldCount() -> Int {
+        shards.indices.reduce(0) { sum, index in sum + withShard(index) { $0.sessionSlots.count } }
+    }
+
+    /// The mean remaining lifetime (ms) of up to `sample` held live sessions picked at random
+    /// (INFO keyspace `avg_ttl`, as Redis estimates it by sampling); 0 when none is live.
+    public func averageTTL<R: RandomNumberGenerator>(now: Int64, sample: Int, using rng: inout R) -> Int64 {
+        var total: Int64 = 0, seen: Int64 = 0
+        for _ in 0..<sample {
+            let index = Int.random(in: 0..<shards.count, using: &rng)
+            let left: Int64? = withShard(index) { shard in
+                guard !shard.sessionSlots.isEmpty else { return nil }
+                let s = shard.sessionSlots[Int.random(in: 0..<shard.sessionSlots.count, using: &rng)]
+                return s.expiresAt > now ? s.expiresAt - now : nil
+            }
+            if let left { total += left; seen += 1 }
+        }
+        return seen == 0 ? 0 : total / seen
     }
 
     public func stats(now: Int64) -> EngineStats {

@@ -34,6 +34,9 @@ public final class SnapshotStore: Sendable {
     private let nodeID: String
     private let running = Mutex(false)
 
+    /// A snapshot is being written now (INFO `bgsave_in_progress`).
+    public var isWriting: Bool { running.withLock { $0 } }
+
     public init(directory: String, masterKey: [UInt8]?, cipher: CipherID, nodeID: String) throws {
         self.directory = directory
         self.masterKey = masterKey
