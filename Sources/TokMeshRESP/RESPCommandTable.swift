@@ -99,7 +99,15 @@ public enum RESPCommandTable {
     /// The spec of an uppercase or lowercase name, or nil.
     public static func lookup(_ name: [UInt8]) -> RESPCommandSpec? {
         guard name.count <= 32 else { return nil }
-        return byName[String(decoding: name, as: UTF8.self).uppercased()]
+        return byName[upper(name)]
+    }
+
+    /// ASCII upper case (command names are ASCII; other bytes pass through).
+    public static func upper(_ bytes: [UInt8]) -> String {
+        String(unsafeUninitializedCapacity: bytes.count) { out in
+            for (i, b) in bytes.enumerated() { out[i] = b >= 0x61 && b <= 0x7A ? b - 0x20 : b }
+            return bytes.count
+        }
     }
 
     /// A name as errors may quote it: at most 64 bytes, printable ASCII only (spec/05 §6: errors
@@ -118,7 +126,7 @@ public enum RESPCommandTable {
             return .failure(RESPRefusal(line: "ERR TM-ARG-1001 wrong number of arguments for '\(spec.name.lowercased())' command"))
         }
         if !spec.subcommands.isEmpty, command.count >= 2 {
-            let sub = String(decoding: command[1].prefix(32), as: UTF8.self).uppercased()
+            let sub = upper(Array(command[1].prefix(32)))
             guard let arity = spec.subcommands[sub] else {
                 return .failure(RESPRefusal(line: "ERR TM-SYS-4040 unknown subcommand '\(quoted(command[1]))' for '\(spec.name)'"))
             }

@@ -47,8 +47,9 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     private var authTimer: Scheduled<Void>?
     private var incompleteTimer: Scheduled<Void>?
     private var handshakeTimer: Scheduled<Void>?
-    private var connectedAt: Int64 = 0
-    private var lastCommandAt: Int64 = 0
+    /// Monotonic nanoseconds of the connection's start and of its last command (CLIENT INFO).
+    private var connectedAtNanos: UInt64 = 0
+    private var lastCommandAt: UInt64 = 0
     private var lastCommand = "NULL"
     private var batchCommands = 0
     private var tallies = Array(repeating: RESPStats.CommandTally(), count: RESPCommandTable.all.count + 1)
@@ -60,8 +61,6 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         self.tls = tls
         self.state = RESPConnectionState(id: id)
     }
-
-    private var now: Int64 { server.sessions.clock.nowMillis() }
 
     // MARK: lifecycle
 
@@ -75,8 +74,8 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
             if let ip = remote.ipAddress.flatMap(IPAddress.init) { peerIP = ip }
         }
         if let local = context.channel.localAddress { localAddress = "\(local.ipAddress ?? "?"):\(local.port ?? 0)" }
-        connectedAt = now
-        lastCommandAt = connectedAt
+        connectedAtNanos = monotonicNanos()
+        lastCommandAt = connectedAtNanos
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         authTimer = context.eventLoop.scheduleTask(in: Self.authTimeout) {
             let (handler, context) = bound.value
@@ -226,27 +225,29 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     private func execute(_ words: [[UInt8]], _ context: ChannelHandlerContext) {
         let started = monotonicNanos()
         let mark = writer.bytes.count
-        let name = String(decoding: words[0].prefix(32), as: UTF8.self).uppercased()
-        lastCommandAt = now
-        // An HTTP request sent to the RESP port (spec/05 §1): close with a WARN, no reply.
-        if name == "POST" || name == "HOST:" {
-            server.warn("cross-protocol request on the RESP port", ["listener": listener, "client": peerAddress])
-            close(context)
-            return
-        }
-        let slot = RESPStats.indexByName[name] ?? RESPStats.unknownIndex
-        lastCommand = slot == RESPStats.unknownIndex ? "unknown" : name.lowercased()
-        let finished = { (handler: RESPConnectionHandler) in
-            handler.tally(slot, started: started, failed: handler.writer.bytes.count > mark && handler.writer.bytes[mark] == UInt8(ascii: "-"))
-        }
+        lastCommandAt = started
         // Steps 1-3 (unknown, arity, login): the role is checked after the key re-check.
         let spec: RESPCommandSpec
         switch RESPCommandTable.check(words, role: state.key == nil ? nil : .admin) {
         case .failure(let refusal):
+            let name = RESPCommandTable.upper(Array(words[0].prefix(32)))
+            // An HTTP request sent to the RESP port (spec/05 §1): close with a WARN, no reply.
+            if name == "POST" || name == "HOST:" {
+                server.warn("cross-protocol request on the RESP port", ["listener": listener, "client": peerAddress])
+                close(context)
+                return
+            }
+            let slot = RESPStats.indexByName[name] ?? RESPStats.unknownIndex
+            lastCommand = slot == RESPStats.unknownIndex ? "unknown" : name.lowercased()
             writer.error(refusal.line)
-            return finished(self)
+            return tally(slot, started: started, failed: true)
         case .success(let s):
             spec = s
+        }
+        let slot = RESPStats.indexByName[spec.name] ?? RESPStats.unknownIndex
+        lastCommand = spec.name
+        let finished = { (handler: RESPConnectionHandler) in
+            handler.tally(slot, started: started, failed: handler.writer.bytes.count > mark && handler.writer.bytes[mark] == UInt8(ascii: "-"))
         }
         if spec.access != .none, let key = state.key {
             do throws(TokMeshError) {
@@ -305,10 +306,15 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
 
     private var localPortNumber: Int { Int(localAddress.split(separator: ":").last ?? "") ?? 0 }
 
-    /// Transport facts for the service: the key, the TCP peer and `<lib-name>[/<lib-ver>]`.
+    /// Transport facts for the service: the key, the TCP peer and `<lib-name>[/<lib-ver>]`,
+    /// built again only when the login or the client's library changed.
+    private var callerCache: (key: String?, lib: String, version: String, context: CallerContext)?
     private var caller: CallerContext {
+        if let c = callerCache, c.key == state.key?.id, c.lib == state.libName, c.version == state.libVersion { return c.context }
         let agent = state.libVersion.isEmpty ? state.libName : state.libName + "/" + state.libVersion
-        return CallerContext(createdBy: state.key?.id ?? "anonymous", clientIP: peerIP.description, userAgent: agent)
+        let context = CallerContext(createdBy: state.key?.id ?? "anonymous", clientIP: peerIP.description, userAgent: agent)
+        callerCache = (state.key?.id, state.libName, state.libVersion, context)
+        return context
     }
 
     private func logout() {
@@ -478,9 +484,9 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     // MARK: CLIENT INFO
 
     private func clientInfo() -> String {
-        let t = now
-        return "id=\(state.id) addr=\(peerAddress) laddr=\(localAddress) name=\(state.name) age=\((t - connectedAt) / 1000) "
-            + "idle=\((t - lastCommandAt) / 1000) db=0 resp=\(state.protocolVersion) user=\(state.key?.id ?? "") "
-            + "lib-name=\(state.libName) lib-ver=\(state.libVersion) cmd=\(lastCommand)\n"
+        let t = monotonicNanos()
+        return "id=\(state.id) addr=\(peerAddress) laddr=\(localAddress) name=\(state.name) age=\((t - connectedAtNanos) / 1_000_000_000) "
+            + "idle=\((t - lastCommandAt) / 1_000_000_000) db=0 resp=\(state.protocolVersion) user=\(state.key?.id ?? "") "
+            + "lib-name=\(state.libName) lib-ver=\(state.libVersion) cmd=\(lastCommand.lowercased())\n"
     }
 }

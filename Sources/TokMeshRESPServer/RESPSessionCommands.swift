@@ -6,6 +6,7 @@
 import TokMeshCore
 import TokMeshRESP
 import TokMeshService
+import TokMeshStorage
 
 /// What a command produced.
 enum RESPCommandResult {
@@ -28,9 +29,9 @@ struct RESPSessionCommands {
         do throws(RESPFailure) {
             switch name {
             case "GET": try get(words, writer: &writer)
-            case "EXISTS": writer.integer(Int64(try keys(words.dropFirst()).reduce(0) { $0 + (sessions.live($1) == nil ? 0 : 1) }))
+            case "EXISTS": writer.integer(Int64(try keys(words.dropFirst()).reduce(0) { $0 + (live($1) == nil ? 0 : 1) }))
             case "TTL", "PTTL": ttl(try key(words[1]), millis: name == "PTTL", writer: &writer)
-            case "TYPE": writer.status(sessions.live(try key(words[1])) == nil ? "none" : "string")
+            case "TYPE": writer.status(live(try key(words[1])) == nil ? "none" : "string")
             case "SET": return try set(words, caller: caller, writer: &writer)
             case "DEL": return try del(words, writer: &writer)
             case "EXPIRE", "PEXPIRE": return try expire(words, millis: name == "PEXPIRE", writer: &writer)
@@ -98,8 +99,11 @@ struct RESPSessionCommands {
 
     // MARK: reads
 
+    /// The packed live session (expired, revoked and purged ones do not exist here).
+    private func live(_ id: String) -> StoredSession? { sessions.engine.storedLive(id, now: sessions.clock.nowMillis()) }
+
     private func get(_ words: [[UInt8]], writer: inout RESPWriter) throws(RESPFailure) {
-        guard let s = sessions.live(try key(words[1])) else { return writer.null() }
+        guard let s = live(try key(words[1])) else { return writer.null() }
         var json: [UInt8] = []
         json.reserveCapacity(512)
         s.writeJSON(now: sessions.clock.nowMillis(), into: &json)
@@ -107,7 +111,7 @@ struct RESPSessionCommands {
     }
 
     private func ttl(_ id: String, millis: Bool, writer: inout RESPWriter) {
-        guard let s = sessions.live(id) else { return writer.integer(-2) }
+        guard let s = live(id) else { return writer.integer(-2) }
         let left = max(0, s.expiresAt - sessions.clock.nowMillis())
         writer.integer(millis ? left : (left + 500) / 1000)
     }

@@ -244,8 +244,10 @@ public enum TokMeshNode {
         RESPServerContext(
             sessions: node.sessions, authenticator: node.authenticator, blockingPool: node.blockingPool, connections: node.stats,
             stats: node.respStats, nodeID: node.nodeID, version: NodeContext.version, startedAtMillis: node.startedAt,
+            // Both hold from the end of recovery, through restores (reads go on) and the stop's
+            // grace period (spec/05 §2); a failed log fails the writes themselves.
             keysLoaded: { node.started.load(ordering: .relaxed) },
-            isReady: { node.isReady || node.storageState == "restoring" },
+            isReady: { node.started.load(ordering: .relaxed) },
             isRestoring: { node.restores.maintenance.load(ordering: .relaxed) },
             isSnapshotting: { node.snapshots.isWriting },
             acknowledge: { index, durable, done in

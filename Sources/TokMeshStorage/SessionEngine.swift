@@ -145,6 +145,13 @@ public final class SessionEngine: Sendable {
         return s.isExpired(now: now) ? .expired : .live(s.session)
     }
 
+    /// The packed form of a live session (nil: absent or expired); no unpacking. For reads
+    /// that need one field or the JSON (RESP GET, TTL, EXISTS, TYPE).
+    public func storedLive(_ id: String, now: Int64) -> StoredSession? {
+        guard let key = SessionKey(id), let s = stored(key), !s.isExpired(now: now) else { return nil }
+        return s
+    }
+
     /// The session behind a token hash. A reader whose index entry points at a missing session
     /// re-reads the index once (a revoke raced it), so it answers revoked, never unknown.
     public func validate(tokenHash: String, now: Int64) -> ValidateOutcome {

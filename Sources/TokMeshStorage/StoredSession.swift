@@ -104,6 +104,54 @@ public struct StoredSession: Sendable {
         }
     }
 
+    /// The HTTP session object (spec/04 §7), byte for byte what `session.writeJSON` writes,
+    /// rendered straight from the packed bytes (RESP GET: no strings or dictionary built).
+    public func writeJSON(now: Int64, into out: inout [UInt8]) {
+        blob.withUnsafeBytes { raw in
+            var r = BlobReader(raw, offset: 0)
+            let key = SessionKey(bits: r.fixed(UInt128.self))
+            r.skip(32)
+            let createdAt = r.fixed(Int64.self), expiresAt = r.fixed(Int64.self), lastActive = r.fixed(Int64.self)
+            let version = r.fixed(UInt64.self)
+            let user = r.bytes(), ip = r.bytes(), ua = r.bytes(), lastIP = r.bytes(), lastUA = r.bytes()
+            let device = r.bytes(), creator = r.bytes()
+            func field(_ name: StaticString, _ value: UnsafeRawBufferPointer) {
+                out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+                JSONWriter.writeString(bytes: value, into: &out)
+            }
+            func number(_ name: StaticString, _ value: Int64) {
+                out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+                out.append(contentsOf: String(value).utf8)
+            }
+            out.append(contentsOf: #"{"id":""#.utf8)
+            withUnsafeTemporaryAllocation(byteCount: 31, alignment: 1) { id in
+                key.writeUTF8(into: id)
+                out.append(contentsOf: UnsafeRawBufferPointer(id))
+            }
+            out.append(UInt8(ascii: "\""))
+            field(#","user_id":"#, user)
+            field(#","device_id":"#, device)
+            field(#","ip_address":"#, ip)
+            field(#","user_agent":"#, ua)
+            field(#","last_access_ip":"#, lastIP)
+            field(#","last_access_ua":"#, lastUA)
+            field(#","created_by":"#, creator)
+            number(#","created_at":"#, createdAt)
+            number(#","expires_at":"#, expiresAt)
+            number(#","last_active":"#, lastActive)
+            number(#","version":"#, Int64(clamping: version))
+            out.append(contentsOf: #","data":{"#.utf8)
+            let count = r.varint()
+            for i in 0..<count {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONWriter.writeString(bytes: r.bytes(), into: &out)
+                out.append(UInt8(ascii: ":"))
+                JSONWriter.writeString(bytes: r.bytes(), into: &out)
+            }
+            out.append(contentsOf: (now >= expiresAt ? #"},"status":"expired"}"# : #"},"status":"active"}"#).utf8)
+        }
+    }
+
     // MARK: snapshot items (TOKMESH_BAK_V1, docs/formats.md)
 
     /// Appends the session as a snapshot item body (u32-length strings, the ID and token hash
@@ -341,6 +389,8 @@ struct BlobReader {
     }
 
     mutating func skipString() { offset += varint() }
+
+    mutating func skip(_ n: Int) { offset += n }
 
     mutating func string() -> String {
         let b = bytes()

@@ -73,8 +73,18 @@ import Testing
             s.lastAccessUA = String(repeating: "ü", count: 200)
             s.version = 7
             s.lastActive = 1234
+            s.userAgent = "quote \" backslash \\ tab \t nul \u{0} del \u{7F} é"
+            s.data["k\"ey"] = "v\nal"
             let stored = try #require(StoredSession(s))
             #expect(stored.session == s && stored.expiresAt == s.expiresAt && stored.userID == s.userID)
+            // RESP GET renders JSON straight from the packed bytes: the same bytes as HTTP.
+            for now in [s.expiresAt - 1, s.expiresAt] {
+                var packed: [UInt8] = [], unpacked: [UInt8] = []
+                stored.writeJSON(now: now, into: &packed)
+                s.writeJSON(now: now, into: &unpacked)
+                #expect(packed == unpacked)
+                #expect(unpacked == JSONWriter.write(s.json(now: now)))
+            }
             var item: [UInt8] = []
             stored.appendSnapshotItem(to: &item)
             var legacy: [UInt8] = []
