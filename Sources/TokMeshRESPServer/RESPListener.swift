@@ -31,9 +31,7 @@ public final class RESPListener: Sendable {
                 if server.connections.openConnections.load(ordering: .relaxed) >= server.connections.maxConnections {
                     server.stats.rejectedConnections.wrappingAdd(1, ordering: .relaxed)
                     guard tls == nil else { return channel.close() }
-                    var buffer = channel.allocator.buffer(capacity: 64)
-                    buffer.writeString("-ERR TM-SYS-4290 max number of clients reached\r\n")
-                    return channel.writeAndFlush(buffer).flatMap { channel.close() }
+                    return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RejectHandler()) }
                 }
                 let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
                 return channel.eventLoop.makeCompletedFuture {
@@ -49,4 +47,19 @@ public final class RESPListener: Sendable {
     public func close() async {
         try? await channel.close()
     }
+}
+
+/// Answers a connection over `server.max_connections` once it is active, then closes it.
+private final class RejectHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    func channelActive(context: ChannelHandlerContext) {
+        var buffer = context.channel.allocator.buffer(capacity: 64)
+        buffer.writeString("-ERR TM-SYS-4290 max number of clients reached\r\n")
+        let channel = context.channel
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
 }

@@ -22,7 +22,15 @@ struct RESPSessionCommands {
     var sessions: SessionService { context.sessions }
     var maxTTLSeconds: Int64 { sessions.limits.ttlMaxMillis / 1000 }
 
-    static func errorLine(_ error: TokMeshError) -> String { "ERR \(error.code.rawValue) \(error.message)" }
+    /// `-ERR <code> <message>`; the token verdicts use spec/05 §7.3's wording.
+    static func errorLine(_ error: TokMeshError) -> String {
+        let message = switch error.code {
+        case .toknUnknown: "Token invalid"
+        case .toknExpired: "Token expired"
+        default: error.message
+        }
+        return "ERR \(error.code.rawValue) \(message)"
+    }
 
     /// Runs one keyspace or TM.* command (checks already passed).
     func run(_ name: String, _ words: [[UInt8]], caller: CallerContext, writer: inout RESPWriter) -> RESPCommandResult {
@@ -232,6 +240,21 @@ struct RESPSessionCommands {
         let request = try parsed(RESPArguments.validate(words))
         // During a restore validations answer from the current state without touching it.
         let touch = request.touch && !context.isRestoring()
+        if !touch {
+            let stored = try call { () throws(TokMeshError) in try sessions.validateStored(token: request.token) }
+            guard request.withSession else {
+                writer.status("OK")
+                return .replied
+            }
+            if writer.protocolVersion >= 3 {
+                RESPSessionCommands.session(stored.session, now: sessions.clock.nowMillis(), writer: &writer)
+            } else {
+                var json: [UInt8] = []
+                stored.writeJSON(now: sessions.clock.nowMillis(), into: &json)
+                writer.bulk(json)
+            }
+            return .replied
+        }
         let result = try call { () throws(TokMeshError) in
             try sessions.validate(token: request.token, touch: touch, ipAddress: request.ipAddress, userAgent: request.userAgent, caller: caller)
         }

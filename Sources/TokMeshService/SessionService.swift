@@ -143,6 +143,18 @@ public final class SessionService: Sendable {
         }
     }
 
+    /// Validation without touch, answering with the packed session (RESP TM.VALIDATE): the
+    /// same verdicts and codes as `validate`, no unpacking on the way.
+    public func validateStored(token: String) throws(TokMeshError) -> StoredSession {
+        guard Identifiers.isValidToken(token) else { throw TokMeshError(.toknMalformed) }
+        switch engine.validate(digest: TokenDigest(token: token), now: clock.nowMillis()) {
+        case .unknown: throw TokMeshError(.toknUnknown)
+        case .expired: throw TokMeshError(.toknExpired)
+        case .revoked(let revokedAt): throw TokMeshError(.toknRevoked, details: ["revoked_at": .int(revokedAt)])
+        case .live(let s): return s
+        }
+    }
+
     // MARK: 5.4 touch
 
     public func touch(_ rawID: String) throws(TokMeshError) -> SessionResult {

@@ -12,6 +12,13 @@ public enum ValidateOutcome: Sendable, Equatable {
     case unknown
 }
 
+public enum StoredValidateOutcome: Sendable {
+    case live(StoredSession)
+    case expired
+    case revoked(revokedAt: Int64)
+    case unknown
+}
+
 public enum LookupOutcome: Sendable, Equatable {
     case live(Session)
     case expired
@@ -156,6 +163,17 @@ public final class SessionEngine: Sendable {
     /// re-reads the index once (a revoke raced it), so it answers revoked, never unknown.
     public func validate(tokenHash: String, now: Int64) -> ValidateOutcome {
         guard let digest = TokenDigest(tokenHash) else { return .unknown }
+        return switch validate(digest: digest, now: now) {
+        case .live(let s): .live(s.session)
+        case .expired: .expired
+        case .revoked(let at): .revoked(revokedAt: at)
+        case .unknown: .unknown
+        }
+    }
+
+    /// `validate` by digest, answering with the packed session (the RESP hot path unpacks
+    /// nothing unless asked for the session).
+    public func validate(digest: TokenDigest, now: Int64) -> StoredValidateOutcome {
         let tokenKey = digest.key
         let tokenShardIndex = shardIndex(tokenKey)
         for _ in 0..<2 {
@@ -167,7 +185,7 @@ public final class SessionEngine: Sendable {
             guard let holder else { return .unknown }
             guard let s = stored(holder) else { continue }
             guard s.digest == digest else { return .unknown }
-            return s.isExpired(now: now) ? .expired : .live(s.session)
+            return s.isExpired(now: now) ? .expired : .live(s)
         }
         return .unknown
     }

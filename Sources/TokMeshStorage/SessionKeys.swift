@@ -2,6 +2,7 @@
 // (`tmss-` + 26-character ULID body) is its 128-bit value; a token hash (`tmth_` + 64 hex) is its
 // 32-byte SHA-256 digest, of which the first 16 bytes key the token index. Fixed keys live
 // inline in the hash tables, so a million sessions cost no per-key heap blocks (docs/decisions.md).
+import Crypto
 import TokMeshCore
 
 /// A session ID as the 128-bit value of its ULID body.
@@ -81,6 +82,15 @@ public struct TokenDigest: Hashable, Sendable {
     init(head: UInt128, tail: UInt128) {
         self.head = head
         self.tail = tail
+    }
+
+    /// The digest of a token: SHA-256 of its UTF-8 bytes, without the hex text in between.
+    public init(token: String) {
+        var copy = token
+        let digest = copy.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        (head, tail) = digest.withUnsafeBytes { raw in
+            (UInt128(bigEndian: raw.loadUnaligned(as: UInt128.self)), UInt128(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt128.self)))
+        }
     }
 
     /// Parses `tmth_` + 64 lowercase hex; nil when it is not one.

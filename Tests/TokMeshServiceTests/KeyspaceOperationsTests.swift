@@ -155,6 +155,26 @@ import Testing
         #expect(counts.values.allSatisfy { $0 == 1 })
     }
 
+    @Test("TM.VALIDATE's packed path gives validate's verdicts, with the digest computed without hex")
+    func validateStored() throws {
+        for token in ["idp-opaque-token-0001", "tmtk_" + String(repeating: "A", count: 43), String(repeating: "~", count: 512)] {
+            #expect(TokenDigest(token: token) == TokenDigest(Identifiers.tokenHash(token)))
+        }
+        var input = CreateSessionInput()
+        input.userID = "frank"
+        let out = try service.create(input, caller: caller)
+        let stored = try service.validateStored(token: out.token)
+        #expect(stored.session == (try service.validate(token: out.token, touch: false, ipAddress: nil, userAgent: nil, caller: caller)).session)
+        #expect(errorCode { _ = try service.validateStored(token: "short") } == .toknMalformed)
+        #expect(errorCode { _ = try service.validateStored(token: "idp-opaque-token-9999") } == .toknUnknown)
+        _ = try service.revoke(out.sessionID)
+        #expect(errorCode { _ = try service.validateStored(token: out.token) } == .toknRevoked)
+        input.ttlMillis = 1000
+        let short = try service.create(input, caller: caller)
+        clock.advance(1500)
+        #expect(errorCode { _ = try service.validateStored(token: short.token) } == .toknExpired)
+    }
+
     @Test("SCAN pages never split a ring position and the cursor continues after the last one")
     func scanIndexPages() {
         var index = ScanIndex()

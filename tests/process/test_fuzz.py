@@ -1,8 +1,8 @@
-"""The short CI pass of the wire fuzzers (issue 4): `Scripts/fuzz proto` and `Scripts/fuzz h2` with
-a fixed seed and few iterations, each against its own server. Malformed envelopes, truncated
-protobuf, broken HTTP/2 framing and random bytes on the port must never crash or hang the
-server, and every RPC answer must be well formed. Longer passes: Scripts/fuzz proto|h2
---iterations 20000 [--seed S]."""
+"""The short CI pass of the wire fuzzers (issues 4 and 5): `Scripts/fuzz proto`, `Scripts/fuzz h2`
+and `Scripts/fuzz resp` with a fixed seed and few iterations, each against its own server.
+Malformed envelopes, truncated protobuf, broken HTTP/2 framing, malformed RESP and random bytes
+on the ports must never crash or hang the server, and every answer must be well formed. Longer
+passes: Scripts/fuzz proto|h2|resp --iterations 20000 [--seed S]."""
 
 import os
 import subprocess
@@ -15,7 +15,8 @@ from tmlib import REPO
 FUZZ_SEED = os.environ.get("TOKMESH_FUZZ_SEED", "2")
 # (target, iterations): about 10 s each on 2 cores with the debug build.
 PASSES = [("proto", int(os.environ.get("TOKMESH_FUZZ_PROTO_ITERATIONS", "2000"))),
-          ("h2", int(os.environ.get("TOKMESH_FUZZ_H2_ITERATIONS", "1000")))]
+          ("h2", int(os.environ.get("TOKMESH_FUZZ_H2_ITERATIONS", "1000"))),
+          ("resp", int(os.environ.get("TOKMESH_FUZZ_RESP_ITERATIONS", "600")))]
 
 
 @pytest.mark.parametrize("target,iterations", PASSES, ids=[t for t, _ in PASSES])
