@@ -13,6 +13,7 @@ public final class Authenticator: Sendable {
     public let bruteForce: BruteForceGuard
     public let nonces: NonceCache
     private let settingsBox: Mutex<AuthSettings>
+    private let settingsChanges = Atomic<UInt64>(0)
     private let clock: any TokMeshCore.Clock
     /// Called once when a client IP becomes blocked (the BRUTE_FORCE_BLOCKED audit record).
     private let onBlocked: (@Sendable (IPAddress) -> Void)?
@@ -37,6 +38,7 @@ public final class Authenticator: Sendable {
             return (old, s)
         }
         bruteForce.failureLimit = new.failureLimit
+        settingsChanges.wrappingAdd(1, ordering: .releasing)
         if old.allowList != new.allowList { cache.removeAll() }
     }
 
@@ -154,19 +156,56 @@ public final class Authenticator: Sendable {
         return Principal(keyID: key.keyID, role: key.role)
     }
 
+    /// What a RESP connection remembers between commands to re-check its key cheaply: the key
+    /// record and the allow-list verdict for its client IP, valid while neither the registry
+    /// nor the settings changed.
+    public struct KeyCheckCache: Sendable {
+        fileprivate var keyID: String
+        fileprivate var role: Role
+        fileprivate var version: UInt64
+        fileprivate var rateLimit: Int
+        fileprivate var disabled: Bool
+        fileprivate var expiresAt: Int64
+        fileprivate var registryGeneration: UInt64
+        fileprivate var settingsGeneration: UInt64
+        fileprivate var allowListRefusal: TokMeshError?
+        fileprivate var lastMarkedUsed: Int64
+    }
+
     /// spec/03 §4.3: every command on an authenticated RESP connection re-runs steps 5-7 against
     /// the current key record and takes a rate-limit token. Returns the key's current principal,
     /// or nil when its `version` is no longer `version` (the caller then authenticates the
-    /// credential it kept again, through `begin`/`verify`).
-    public func recheck(keyID: String, version: UInt64, clientIP: IPAddress) throws(TokMeshError) -> Principal? {
+    /// credential it kept again, through `begin`/`verify`). `cache` is the connection's.
+    public func recheck(keyID: String, version: UInt64, clientIP: IPAddress, cache: inout KeyCheckCache?) throws(TokMeshError) -> Principal? {
         let now = clock.nowMillis()
-        guard let key = registry.get(keyID) else { throw TokMeshError(.authInvalid) }
-        try checkKeyState(key, clientIP: clientIP, now: now, countFailure: false)
-        try checkAllowLists(key, clientIP: clientIP, settings: settings, adminRoute: false)
-        guard key.version == version else { return nil }
-        try rateLimiter.check(keyID: keyID, rate: key.rateLimit, take: true, nowNanos: monotonicNanos(), nowMillis: now)
-        registry.markUsed(keyID, at: now)
-        return Principal(keyID: keyID, role: key.role)
+        let registryGeneration = registry.generation
+        let settingsGeneration = settingsChanges.load(ordering: .acquiring)
+        if cache == nil || cache!.registryGeneration != registryGeneration || cache!.settingsGeneration != settingsGeneration || cache!.keyID != keyID {
+            guard let key = registry.get(keyID) else {
+                cache = nil
+                throw TokMeshError(.authInvalid)
+            }
+            var refusal: TokMeshError?
+            do throws(TokMeshError) {
+                try checkAllowLists(key, clientIP: clientIP, settings: settings, adminRoute: false)
+            } catch {
+                refusal = error
+            }
+            cache = KeyCheckCache(keyID: keyID, role: key.role, version: key.version, rateLimit: key.rateLimit, disabled: key.status == .disabled,
+                                  expiresAt: key.expiresAt, registryGeneration: registryGeneration, settingsGeneration: settingsGeneration,
+                                  allowListRefusal: refusal, lastMarkedUsed: cache?.lastMarkedUsed ?? 0)
+        }
+        let entry = cache!
+        if entry.disabled { throw TokMeshError(.authDisabled) }
+        if entry.expiresAt != 0 && now >= entry.expiresAt { throw TokMeshError(.authInvalid) }
+        if let refusal = entry.allowListRefusal { throw refusal }
+        guard entry.version == version else { return nil }
+        try rateLimiter.check(keyID: keyID, rate: entry.rateLimit, take: true, nowNanos: monotonicNanos(), nowMillis: now)
+        if now - entry.lastMarkedUsed >= 1000 {
+            registry.markUsed(keyID, at: now)
+            cache!.lastMarkedUsed = now
+        }
+        return Principal(keyID: keyID, role: entry.role)
     }
 
     /// Step 9: minimum role; TM-AUTH-4030 (TM-ADMIN-4030 on admin routes).

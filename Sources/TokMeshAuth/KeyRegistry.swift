@@ -6,8 +6,13 @@ import TokMeshCore
 
 public final class KeyRegistry: Sendable {
     private let keys = Mutex<[String: APIKey]>([:])
+    private let changes = Atomic<UInt64>(0)
 
     public init() {}
+
+    /// Bumped by every insert and update (not by `markUsed`): a reader holding a copy of a key
+    /// from the same generation holds the current record.
+    public var generation: UInt64 { changes.load(ordering: .acquiring) }
 
     public func get(_ keyID: String) -> APIKey? { keys.withLock { $0[keyID] } }
 
@@ -15,6 +20,7 @@ public final class KeyRegistry: Sendable {
         keys.withLock { map in
             precondition(map[key.keyID] == nil, "API key inserted twice")
             map[key.keyID] = key
+            changes.wrappingAdd(1, ordering: .releasing)
         }
     }
 
@@ -26,6 +32,7 @@ public final class KeyRegistry: Sendable {
             change(&key)
             key.version += 1
             map[keyID] = key
+            changes.wrappingAdd(1, ordering: .releasing)
             return key
         }
         guard let updated else { throw TokMeshError(.adminNotFound, "API key not found", details: ["key_id": .string(keyID)]) }

@@ -41,11 +41,26 @@ public enum JSONWriter {
         }
     }
 
-    private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
+    static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
     public static func writeString(_ s: String, into out: inout [UInt8]) {
         var s = s
         s.withUTF8 { writeString(bytes: UnsafeRawBufferPointer($0), into: &out) }
+    }
+
+    /// An integer in decimal, without building a String.
+    public static func writeDecimal(_ value: Int64, into out: inout [UInt8]) {
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var n = 20
+            repeat {
+                n -= 1
+                digits[n] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: digits[n..<20]))
+        }
     }
 
     /// A JSON string from UTF-8 bytes: runs that need no escape are copied whole.
@@ -69,5 +84,91 @@ public enum JSONWriter {
         }
         if bytes.count > runStart { out.append(contentsOf: UnsafeRawBufferPointer(rebasing: bytes[runStart...])) }
         out.append(UInt8(ascii: "\""))
+    }
+
+    /// Digits (and sign) of an integer in decimal.
+    public static func decimalCount(_ value: Int64) -> Int {
+        var magnitude = value.magnitude, n = value < 0 ? 2 : 1
+        while magnitude >= 10 { magnitude /= 10; n += 1 }
+        return n
+    }
+
+    /// The length of bytes as JSON string content (without the quotes).
+    public static func escapedCount(_ bytes: UnsafeRawBufferPointer) -> Int {
+        var n = bytes.count
+        for byte in bytes where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F {
+            switch byte {
+            case 0x22, 0x5C, 0x0A, 0x0D, 0x09: n += 1
+            default: n += 5
+            }
+        }
+        return n
+    }
+
+    /// Writes JSON pieces into a buffer sized in advance (the caller computed the length):
+    /// no capacity checks or reallocation per piece.
+    public struct Cursor {
+        let out: UnsafeMutableRawBufferPointer
+        public private(set) var offset = 0
+
+        public init(_ out: UnsafeMutableRawBufferPointer) { self.out = out }
+
+        public mutating func byte(_ b: UInt8) {
+            out[offset] = b
+            offset += 1
+        }
+
+        public mutating func literal(_ text: StaticString) {
+            (out.baseAddress! + offset).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+            offset += text.utf8CodeUnitCount
+        }
+
+        public mutating func reserve(_ n: Int) -> UnsafeMutableRawBufferPointer {
+            defer { offset += n }
+            return UnsafeMutableRawBufferPointer(rebasing: out[offset..<offset + n])
+        }
+
+        public mutating func decimal(_ value: Int64) {
+            if value < 0 { byte(UInt8(ascii: "-")) }
+            var magnitude = value.magnitude
+            var digits = 1, rest = magnitude
+            while rest >= 10 { rest /= 10; digits += 1 }
+            var i = offset + digits
+            offset = i
+            repeat {
+                i -= 1
+                out[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                magnitude /= 10
+            } while magnitude > 0
+        }
+
+        /// A quoted JSON string from UTF-8 bytes.
+        public mutating func string(_ bytes: UnsafeRawBufferPointer) {
+            byte(UInt8(ascii: "\""))
+            var runStart = 0
+            func run(_ end: Int) {
+                if end > runStart {
+                    (out.baseAddress! + offset).copyMemory(from: bytes.baseAddress! + runStart, byteCount: end - runStart)
+                    offset += end - runStart
+                }
+            }
+            for (i, b) in bytes.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F {
+                run(i)
+                runStart = i + 1
+                switch b {
+                case 0x22: byte(0x5C); byte(0x22)
+                case 0x5C: byte(0x5C); byte(0x5C)
+                case 0x0A: byte(0x5C); byte(UInt8(ascii: "n"))
+                case 0x0D: byte(0x5C); byte(UInt8(ascii: "r"))
+                case 0x09: byte(0x5C); byte(UInt8(ascii: "t"))
+                default:
+                    literal("\\u00")
+                    byte(JSONWriter.hex[Int(b >> 4)])
+                    byte(JSONWriter.hex[Int(b & 0xF)])
+                }
+            }
+            run(bytes.count)
+            byte(UInt8(ascii: "\""))
+        }
     }
 }

@@ -140,6 +140,7 @@ public enum RESPArguments {
     /// `TM.VALIDATE token [TOUCH] [WITHSESSION] [IP ip] [UA agent]`.
     public static func validate(_ words: [[UInt8]]) -> Result<ValidateRequest, RESPRefusal> {
         var request = ValidateRequest(token: String(decoding: words[1], as: UTF8.self))
+        guard words.count > 2 else { return .success(request) }
         var seen = Set<String>()
         var i = 2
         while i < words.count {

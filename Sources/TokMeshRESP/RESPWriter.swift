@@ -3,6 +3,8 @@
 // verbatim text as bulk strings; RESP3 uses `_`, `%`, `~` and `=` (`txt:`). Error text is made
 // one line (CR/LF → space) and cut at 512 bytes, so no reply can break the framing.
 
+import TokMeshCore
+
 public struct RESPWriter: Sendable {
     public var protocolVersion: Int
     public private(set) var bytes: [UInt8] = []
@@ -29,13 +31,24 @@ public struct RESPWriter: Sendable {
     /// Replies rendered earlier by another writer of the same protocol.
     public mutating func raw(_ reply: [UInt8]) { bytes.append(contentsOf: reply) }
 
-    /// `+text` (text must not contain CR or LF; it is ours, never an argument).
-    public mutating func status(_ text: String) { line(UInt8(ascii: "+"), RESPWriter.oneLine(text)) }
+    /// `+text`. The text is always ours (OK, PONG, flag names, `string`), never an argument,
+    /// and has no CR or LF, so it is written as is.
+    public mutating func status(_ text: String) {
+        bytes.append(UInt8(ascii: "+"))
+        bytes.append(contentsOf: text.utf8)
+        bytes.append(13)
+        bytes.append(10)
+    }
 
     /// `-<line>`, e.g. `ERR TM-ARG-1001 syntax error` or `NOAUTH TM-AUTH-4010 …`.
     public mutating func error(_ text: String) { line(UInt8(ascii: "-"), RESPWriter.oneLine(text)) }
 
-    public mutating func integer(_ value: Int64) { line(UInt8(ascii: ":"), String(value)) }
+    public mutating func integer(_ value: Int64) {
+        bytes.append(UInt8(ascii: ":"))
+        JSONWriter.writeDecimal(value, into: &bytes)
+        bytes.append(13)
+        bytes.append(10)
+    }
 
     public mutating func bulk(_ data: some Collection<UInt8>) {
         count(UInt8(ascii: "$"), data.count)
@@ -45,6 +58,19 @@ public struct RESPWriter: Sendable {
     }
 
     public mutating func bulk(_ text: String) { bulk(Array(text.utf8)) }
+
+    /// A bulk string of `count` bytes that `fill` writes in place.
+    public mutating func bulk(count: Int, fill: (UnsafeMutableRawBufferPointer) -> Void) {
+        bytes.append(UInt8(ascii: "$"))
+        JSONWriter.writeDecimal(Int64(count), into: &bytes)
+        bytes.append(13)
+        bytes.append(10)
+        let start = bytes.count
+        bytes.append(contentsOf: repeatElement(0, count: count))
+        bytes.withUnsafeMutableBytes { fill(UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+        bytes.append(13)
+        bytes.append(10)
+    }
 
     public mutating func null() {
         if protocolVersion >= 3 { bytes.append(contentsOf: [UInt8(ascii: "_"), 13, 10]) } else { bytes.append(contentsOf: Array("$-1\r\n".utf8)) }

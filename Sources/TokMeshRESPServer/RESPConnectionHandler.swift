@@ -38,6 +38,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     /// key's `version` changes (spec/03 §4.3).
     private var credential: String?
     private var keyVersion: UInt64 = 0
+    private var keyCheck: Authenticator.KeyCheckCache?
     /// A command is waiting (Argon2 or the WAL); later ones stay queued in the parser.
     private var busy = false
     private var closing = false
@@ -251,7 +252,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         }
         if spec.access != .none, let key = state.key {
             do throws(TokMeshError) {
-                guard let principal = try server.authenticator.recheck(keyID: key.id, version: keyVersion, clientIP: peerIP) else {
+                guard let principal = try server.authenticator.recheck(keyID: key.id, version: keyVersion, clientIP: peerIP, cache: &keyCheck) else {
                     // The key changed since AUTH: verify the kept credential again, then retry.
                     return reauthenticate(words, context)
                 }
@@ -291,9 +292,10 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
                                           tcpPort: localPortNumber))
         case "CLIENT" where String(decoding: words[1], as: UTF8.self).uppercased() == "INFO":
             writer.verbatim(clientInfo())
+        case "PING", "ECHO", "SELECT", "CLIENT", "COMMAND", "CONFIG":
+            _ = RESPConnectionCommands.handle(words, state: &state, writer: &writer, config: server.configTable)
         default:
-            if RESPConnectionCommands.handle(words, state: &state, writer: &writer, config: server.configTable) { break }
-            switch commands.run(spec.name, words, caller: caller, writer: &writer) {
+            switch commands.run(spec.name, words, caller: self.caller, writer: &writer) {
             case .replied:
                 break
             case .afterLog(let index, let durable, let reply):
@@ -320,6 +322,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     private func logout() {
         state.key = nil
         credential = nil
+        keyCheck = nil
     }
 
     // MARK: waiting

@@ -33,19 +33,22 @@ struct RESPSessionCommands {
     }
 
     /// Runs one keyspace or TM.* command (checks already passed).
-    func run(_ name: String, _ words: [[UInt8]], caller: CallerContext, writer: inout RESPWriter) -> RESPCommandResult {
+    func run(_ name: String, _ words: [[UInt8]], caller: @autoclosure () -> CallerContext, writer: inout RESPWriter) -> RESPCommandResult {
         do throws(RESPFailure) {
             switch name {
             case "GET": try get(words, writer: &writer)
-            case "EXISTS": writer.integer(Int64(try keys(words.dropFirst()).reduce(0) { $0 + (live($1) == nil ? 0 : 1) }))
-            case "TTL", "PTTL": ttl(try key(words[1]), millis: name == "PTTL", writer: &writer)
-            case "TYPE": writer.status(live(try key(words[1])) == nil ? "none" : "string")
-            case "SET": return try set(words, caller: caller, writer: &writer)
+            case "EXISTS":
+                var keys: [SessionKey] = []
+                for word in words.dropFirst() { keys.append(try sessionKey(word)) }
+                writer.integer(Int64(keys.reduce(0) { $0 + (live($1) == nil ? 0 : 1) }))
+            case "TTL", "PTTL": ttl(try sessionKey(words[1]), millis: name == "PTTL", writer: &writer)
+            case "TYPE": writer.status(live(try sessionKey(words[1])) == nil ? "none" : "string")
+            case "SET": return try set(words, caller: caller(), writer: &writer)
             case "DEL": return try del(words, writer: &writer)
             case "EXPIRE", "PEXPIRE": return try expire(words, millis: name == "PEXPIRE", writer: &writer)
             case "SCAN": try scan(words, writer: &writer)
             case "DBSIZE": writer.integer(Int64(sessions.engine.heldCount()))
-            case "TM.CREATE": return try create(words, caller: caller, writer: &writer)
+            case "TM.CREATE": return try create(words, caller: caller(), writer: &writer)
             case "TM.VALIDATE": return try validate(words, caller: caller, writer: &writer)
             case "TM.TOUCH":
                 let id = try key(words[1])
@@ -107,18 +110,22 @@ struct RESPSessionCommands {
 
     // MARK: reads
 
-    /// The packed live session (expired, revoked and purged ones do not exist here).
-    private func live(_ id: String) -> StoredSession? { sessions.engine.storedLive(id, now: sessions.clock.nowMillis()) }
-
-    private func get(_ words: [[UInt8]], writer: inout RESPWriter) throws(RESPFailure) {
-        guard let s = live(try key(words[1])) else { return writer.null() }
-        var json: [UInt8] = []
-        json.reserveCapacity(512)
-        s.writeJSON(now: sessions.clock.nowMillis(), into: &json)
-        writer.bulk(json)
+    /// A key of the read commands as the engine's key, straight from the bytes.
+    private func sessionKey(_ bytes: [UInt8]) throws(RESPFailure) -> SessionKey {
+        guard let key = SessionKey(anyCase: bytes) else { throw RESPFailure(line: "ERR TM-ARG-1001 key is not a session id") }
+        return key
     }
 
-    private func ttl(_ id: String, millis: Bool, writer: inout RESPWriter) {
+    /// The packed live session (expired, revoked and purged ones do not exist here).
+    private func live(_ key: SessionKey) -> StoredSession? { sessions.engine.storedLive(key, now: sessions.clock.nowMillis()) }
+
+    private func get(_ words: [[UInt8]], writer: inout RESPWriter) throws(RESPFailure) {
+        let now = sessions.clock.nowMillis()
+        guard let s = sessions.engine.storedLive(try sessionKey(words[1]), now: now) else { return writer.null() }
+        writer.bulk(count: s.jsonCount(now: now)) { s.writeJSON(now: now, into: $0) }
+    }
+
+    private func ttl(_ id: SessionKey, millis: Bool, writer: inout RESPWriter) {
         guard let s = live(id) else { return writer.integer(-2) }
         let left = max(0, s.expiresAt - sessions.clock.nowMillis())
         writer.integer(millis ? left : (left + 500) / 1000)
@@ -236,7 +243,7 @@ struct RESPSessionCommands {
         return reply(out.logIndex, writer: &writer) { $0.bulk(bytes) }
     }
 
-    private func validate(_ words: [[UInt8]], caller: CallerContext, writer: inout RESPWriter) throws(RESPFailure) -> RESPCommandResult {
+    private func validate(_ words: [[UInt8]], caller: () -> CallerContext, writer: inout RESPWriter) throws(RESPFailure) -> RESPCommandResult {
         let request = try parsed(RESPArguments.validate(words))
         // During a restore validations answer from the current state without touching it.
         let touch = request.touch && !context.isRestoring()
@@ -249,14 +256,13 @@ struct RESPSessionCommands {
             if writer.protocolVersion >= 3 {
                 RESPSessionCommands.session(stored.session, now: sessions.clock.nowMillis(), writer: &writer)
             } else {
-                var json: [UInt8] = []
-                stored.writeJSON(now: sessions.clock.nowMillis(), into: &json)
-                writer.bulk(json)
+                let now = sessions.clock.nowMillis()
+                writer.bulk(count: stored.jsonCount(now: now)) { stored.writeJSON(now: now, into: $0) }
             }
             return .replied
         }
         let result = try call { () throws(TokMeshError) in
-            try sessions.validate(token: request.token, touch: touch, ipAddress: request.ipAddress, userAgent: request.userAgent, caller: caller)
+            try sessions.validate(token: request.token, touch: touch, ipAddress: request.ipAddress, userAgent: request.userAgent, caller: caller())
         }
         let now = sessions.clock.nowMillis()
         return reply(result.logIndex, writer: &writer) { w in

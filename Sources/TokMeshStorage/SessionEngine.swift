@@ -154,8 +154,8 @@ public final class SessionEngine: Sendable {
 
     /// The packed form of a live session (nil: absent or expired); no unpacking. For reads
     /// that need one field or the JSON (RESP GET, TTL, EXISTS, TYPE).
-    public func storedLive(_ id: String, now: Int64) -> StoredSession? {
-        guard let key = SessionKey(id), let s = stored(key), !s.isExpired(now: now) else { return nil }
+    public func storedLive(_ key: SessionKey, now: Int64) -> StoredSession? {
+        guard let s = stored(key), !s.isExpired(now: now) else { return nil }
         return s
     }
 

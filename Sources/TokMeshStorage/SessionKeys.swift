@@ -18,6 +18,15 @@ public struct SessionKey: Hashable, Sendable {
         self.bits = bits
     }
 
+    /// A session ID given in any letter case (RESP keys), without building a String.
+    public init?(anyCase bytes: [UInt8]) {
+        guard bytes.count == 31 else { return nil }
+        var lower = bytes
+        for i in lower.indices where lower[i] >= 0x41 && lower[i] <= 0x5A { lower[i] |= 0x20 }
+        guard let bits = lower.withUnsafeBufferPointer({ SessionKey.parse($0) }) else { return nil }
+        self.bits = bits
+    }
+
     init?(utf8 bytes: UnsafeRawBufferPointer) {
         guard let bits = SessionKey.parse(UnsafeBufferPointer(start: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), count: bytes.count)) else { return nil }
         self.bits = bits

@@ -107,6 +107,34 @@ public struct StoredSession: Sendable {
     /// The HTTP session object (spec/04 §7), byte for byte what `session.writeJSON` writes,
     /// rendered straight from the packed bytes (RESP GET: no strings or dictionary built).
     public func writeJSON(now: Int64, into out: inout [UInt8]) {
+        let count = jsonCount(now: now)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: count))
+        out.withUnsafeMutableBytes { writeJSON(now: now, into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+    }
+
+    /// The byte count `writeJSON` will write.
+    public func jsonCount(now: Int64) -> Int {
+        blob.withUnsafeBytes { raw in
+            var r = BlobReader(raw, offset: StoredSession.fixedBytes)
+            var n = StoredSession.jsonLiteralBytes + 31 + (now >= expiresAt ? 21 : 20)
+            for offset in [48, 56, 64] { n += JSONWriter.decimalCount(load(offset, as: Int64.self)) }
+            n += JSONWriter.decimalCount(Int64(clamping: load(72, as: UInt64.self)))
+            for _ in 0..<7 { n += 2 + JSONWriter.escapedCount(r.bytes()) }
+            let pairs = r.varint()
+            n += max(0, pairs - 1) + pairs  // commas between pairs, colons
+            for _ in 0..<2 * pairs { n += 2 + JSONWriter.escapedCount(r.bytes()) }
+            return n
+        }
+    }
+
+    /// The field-name literals `writeJSON` writes around the ID, strings, numbers and data.
+    private static let jsonLiteralBytes = [#"{"id":""#, "\"", #","user_id":"#, #","device_id":"#, #","ip_address":"#, #","user_agent":"#,
+                                           #","last_access_ip":"#, #","last_access_ua":"#, #","created_by":"#, #","created_at":"#,
+                                           #","expires_at":"#, #","last_active":"#, #","version":"#, #","data":{"#].reduce(0) { $0 + $1.utf8.count }
+
+    /// Writes the JSON into `out`, exactly `jsonCount(now:)` bytes.
+    public func writeJSON(now: Int64, into out: UnsafeMutableRawBufferPointer) {
         blob.withUnsafeBytes { raw in
             var r = BlobReader(raw, offset: 0)
             let key = SessionKey(bits: r.fixed(UInt128.self))
@@ -115,40 +143,31 @@ public struct StoredSession: Sendable {
             let version = r.fixed(UInt64.self)
             let user = r.bytes(), ip = r.bytes(), ua = r.bytes(), lastIP = r.bytes(), lastUA = r.bytes()
             let device = r.bytes(), creator = r.bytes()
-            func field(_ name: StaticString, _ value: UnsafeRawBufferPointer) {
-                out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-                JSONWriter.writeString(bytes: value, into: &out)
-            }
-            func number(_ name: StaticString, _ value: Int64) {
-                out.append(contentsOf: UnsafeRawBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-                out.append(contentsOf: String(value).utf8)
-            }
-            out.append(contentsOf: #"{"id":""#.utf8)
-            withUnsafeTemporaryAllocation(byteCount: 31, alignment: 1) { id in
-                key.writeUTF8(into: id)
-                out.append(contentsOf: UnsafeRawBufferPointer(id))
-            }
-            out.append(UInt8(ascii: "\""))
-            field(#","user_id":"#, user)
-            field(#","device_id":"#, device)
-            field(#","ip_address":"#, ip)
-            field(#","user_agent":"#, ua)
-            field(#","last_access_ip":"#, lastIP)
-            field(#","last_access_ua":"#, lastUA)
-            field(#","created_by":"#, creator)
-            number(#","created_at":"#, createdAt)
-            number(#","expires_at":"#, expiresAt)
-            number(#","last_active":"#, lastActive)
-            number(#","version":"#, Int64(clamping: version))
-            out.append(contentsOf: #","data":{"#.utf8)
+            var w = JSONWriter.Cursor(out)
+            w.literal(#"{"id":""#)
+            key.writeUTF8(into: w.reserve(31))
+            w.byte(UInt8(ascii: "\""))
+            w.literal(#","user_id":"#); w.string(user)
+            w.literal(#","device_id":"#); w.string(device)
+            w.literal(#","ip_address":"#); w.string(ip)
+            w.literal(#","user_agent":"#); w.string(ua)
+            w.literal(#","last_access_ip":"#); w.string(lastIP)
+            w.literal(#","last_access_ua":"#); w.string(lastUA)
+            w.literal(#","created_by":"#); w.string(creator)
+            w.literal(#","created_at":"#); w.decimal(createdAt)
+            w.literal(#","expires_at":"#); w.decimal(expiresAt)
+            w.literal(#","last_active":"#); w.decimal(lastActive)
+            w.literal(#","version":"#); w.decimal(Int64(clamping: version))
+            w.literal(#","data":{"#)
             let count = r.varint()
             for i in 0..<count {
-                if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONWriter.writeString(bytes: r.bytes(), into: &out)
-                out.append(UInt8(ascii: ":"))
-                JSONWriter.writeString(bytes: r.bytes(), into: &out)
+                if i > 0 { w.byte(UInt8(ascii: ",")) }
+                w.string(r.bytes())
+                w.byte(UInt8(ascii: ":"))
+                w.string(r.bytes())
             }
-            out.append(contentsOf: (now >= expiresAt ? #"},"status":"expired"}"# : #"},"status":"active"}"#).utf8)
+            w.literal(now >= expiresAt ? #"},"status":"expired"}"# : #"},"status":"active"}"#)
+            precondition(w.offset == out.count, "session JSON size")
         }
     }
 
