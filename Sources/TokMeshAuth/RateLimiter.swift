@@ -19,17 +19,23 @@ public final class RateLimiter: Sendable {
         b.lastNanos = nowNanos
     }
 
+    /// Refills `b`, then takes a token if `take` and one is there; returns the wait for one
+    /// when the bucket is empty.
+    private static func consume(_ b: inout Bucket, rate: Int, take: Bool, nowNanos: UInt64) -> Double? {
+        refill(&b, rate: rate, nowNanos: nowNanos)
+        if b.tokens >= 1 {
+            if take { b.tokens -= 1 }
+            return nil
+        }
+        return (1 - b.tokens) / Double(rate)
+    }
+
     /// Throws TM-SYS-4290 when the key's bucket has no token; takes one if `take`.
     public func check(keyID: String, rate: Int, take: Bool, nowNanos: UInt64, nowMillis: Int64) throws(TokMeshError) {
         let waitSeconds: Double? = buckets.withLock { map in
-            var b = map[keyID] ?? Bucket(tokens: Double(rate), lastNanos: nowNanos, rate: rate)
-            RateLimiter.refill(&b, rate: rate, nowNanos: nowNanos)
-            defer { map[keyID] = b }
-            if b.tokens >= 1 {
-                if take { b.tokens -= 1 }
-                return nil
-            }
-            return (1 - b.tokens) / Double(rate)
+            // One hash: the bucket is changed in place.
+            RateLimiter.consume(&map[keyID, default: Bucket(tokens: Double(rate), lastNanos: nowNanos, rate: rate)],
+                                rate: rate, take: take, nowNanos: nowNanos)
         }
         guard let waitSeconds else { return }
         let retryAfter = max(1, Int(waitSeconds.rounded(.up)))

@@ -96,13 +96,37 @@ public enum JSONWriter {
     /// The length of bytes as JSON string content (without the quotes).
     public static func escapedCount(_ bytes: UnsafeRawBufferPointer) -> Int {
         var n = bytes.count
-        for byte in bytes where byte < 0x20 || byte == 0x22 || byte == 0x5C || byte == 0x7F {
-            switch byte {
+        var i = nextEscape(bytes, from: 0)
+        while i < bytes.count {
+            switch bytes[i] {
             case 0x22, 0x5C, 0x0A, 0x0D, 0x09: n += 1
             default: n += 5
             }
+            i = nextEscape(bytes, from: i + 1)
         }
         return n
+    }
+
+    /// The index of the first byte at or after `start` that JSON must escape (a control byte,
+    /// `"`, `\` or DEL), or `bytes.count`. Eight bytes at a time while none needs it.
+    @inline(__always)
+    static func nextEscape(_ bytes: UnsafeRawBufferPointer, from start: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        @inline(__always) func hasZero(_ v: UInt64) -> Bool { (v &- ones) & ~v & highs != 0 }
+        var i = start
+        while i + 8 <= bytes.count {
+            let x = bytes.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            // A byte below 0x20, or equal to 0x22, 0x5C or 0x7F, somewhere in the word.
+            let below = (x &- 0x20 &* ones) & ~x & highs
+            if below != 0 || hasZero(x ^ (0x22 &* ones)) || hasZero(x ^ (0x5C &* ones)) || hasZero(x ^ (0x7F &* ones)) { break }
+            i += 8
+        }
+        while i < bytes.count {
+            let b = bytes[i]
+            if b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F { return i }
+            i += 1
+        }
+        return i
     }
 
     /// Writes JSON pieces into a buffer sized in advance (the caller computed the length):
@@ -146,15 +170,14 @@ public enum JSONWriter {
         public mutating func string(_ bytes: UnsafeRawBufferPointer) {
             byte(UInt8(ascii: "\""))
             var runStart = 0
-            func run(_ end: Int) {
-                if end > runStart {
-                    (out.baseAddress! + offset).copyMemory(from: bytes.baseAddress! + runStart, byteCount: end - runStart)
-                    offset += end - runStart
+            while true {
+                let i = JSONWriter.nextEscape(bytes, from: runStart)
+                if i > runStart {
+                    (out.baseAddress! + offset).copyMemory(from: bytes.baseAddress! + runStart, byteCount: i - runStart)
+                    offset += i - runStart
                 }
-            }
-            for (i, b) in bytes.enumerated() where b < 0x20 || b == 0x22 || b == 0x5C || b == 0x7F {
-                run(i)
-                runStart = i + 1
+                guard i < bytes.count else { break }
+                let b = bytes[i]
                 switch b {
                 case 0x22: byte(0x5C); byte(0x22)
                 case 0x5C: byte(0x5C); byte(0x5C)
@@ -166,8 +189,8 @@ public enum JSONWriter {
                     byte(JSONWriter.hex[Int(b >> 4)])
                     byte(JSONWriter.hex[Int(b & 0xF)])
                 }
+                runStart = i + 1
             }
-            run(bytes.count)
             byte(UInt8(ascii: "\""))
         }
     }

@@ -40,6 +40,8 @@ public struct RESPCommandSpec: Sendable, Equatable {
     public let keys: (first: Int, last: Int, step: Int)
     /// Uppercase subcommand names and their arities (counting the command and subcommand).
     public let subcommands: [String: Int]
+    /// The position in `RESPCommandTable.all` (per-command counters are indexed by it).
+    public fileprivate(set) var ordinal = 0
 
     public static func == (a: RESPCommandSpec, b: RESPCommandSpec) -> Bool { a.name == b.name }
 
@@ -66,7 +68,13 @@ public enum RESPCommandTable {
     }
 
     /// Every command of spec/05 §7 (25, as `COMMAND COUNT` answers).
-    public static let all: [RESPCommandSpec] = [
+    public static let all: [RESPCommandSpec] = table.enumerated().map { ordinal, spec in
+        var numbered = spec
+        numbered.ordinal = ordinal
+        return numbered
+    }
+
+    private static let table: [RESPCommandSpec] = [
         spec("PING", -1, [.fast, .noAuth, .loading], .none),
         spec("ECHO", 2, [.fast, .loading], .anyKey),
         spec("QUIT", -1, [.noAuth, .loading], .none),

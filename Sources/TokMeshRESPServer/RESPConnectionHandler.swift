@@ -238,14 +238,14 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
                 close(context)
                 return
             }
-            let slot = RESPStats.indexByName[name] ?? RESPStats.unknownIndex
+            let slot = RESPCommandTable.lookup(Array(name.utf8))?.ordinal ?? RESPStats.unknownIndex
             lastCommand = slot == RESPStats.unknownIndex ? "unknown" : name.lowercased()
             writer.error(refusal.line)
             return tally(slot, started: started, failed: true)
         case .success(let s):
             spec = s
         }
-        let slot = RESPStats.indexByName[spec.name] ?? RESPStats.unknownIndex
+        let slot = spec.ordinal
         lastCommand = spec.name
         let finished = { (handler: RESPConnectionHandler) in
             handler.tally(slot, started: started, failed: handler.writer.bytes.count > mark && handler.writer.bytes[mark] == UInt8(ascii: "-"))

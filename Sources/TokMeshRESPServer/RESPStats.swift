@@ -26,7 +26,6 @@ public final class RESPStats: Sendable {
     }
 
     static let unknownIndex = RESPCommandTable.all.count
-    static let indexByName: [String: Int] = Dictionary(uniqueKeysWithValues: RESPCommandTable.all.enumerated().map { ($1.name, $0) })
 
     func merge(_ local: inout [CommandTally]) {
         var calls: UInt64 = 0, failed: UInt64 = 0

@@ -21,9 +21,15 @@ public struct SessionKey: Hashable, Sendable {
     /// A session ID given in any letter case (RESP keys), without building a String.
     public init?(anyCase bytes: [UInt8]) {
         guard bytes.count == 31 else { return nil }
-        var lower = bytes
-        for i in lower.indices where lower[i] >= 0x41 && lower[i] <= 0x5A { lower[i] |= 0x20 }
-        guard let bits = lower.withUnsafeBufferPointer({ SessionKey.parse($0) }) else { return nil }
+        let parsed: UInt128?
+        if bytes.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) {
+            var lower = bytes
+            for i in lower.indices where lower[i] >= 0x41 && lower[i] <= 0x5A { lower[i] |= 0x20 }
+            parsed = lower.withUnsafeBufferPointer { SessionKey.parse($0) }
+        } else {
+            parsed = bytes.withUnsafeBufferPointer { SessionKey.parse($0) }
+        }
+        guard let bits = parsed else { return nil }
         self.bits = bits
     }
 

@@ -60,3 +60,36 @@ import Testing
         }
     }
 }
+
+@Suite struct JSONCursorTests {
+    @Test("the exact-size cursor writes what writeString writes, eight bytes at a time or not")
+    func cursorMatchesWriter() {
+        var rng = SplitMix64(seed: 11)
+        let alphabet: [UInt8] = [0x00, 0x09, 0x0A, 0x0D, 0x1F, 0x20, 0x22, 0x5C, 0x7E, 0x7F, 0x80, 0xC3, 0xA9, 0x41, 0x61]
+        for round in 0..<2000 {
+            let length = Int(rng.next() % 40)
+            let bytes: [UInt8] = (0..<length).map { _ in
+                rng.next() % 3 == 0 ? alphabet[Int(rng.next() % UInt64(alphabet.count))] : UInt8(0x20 + rng.next() % 0x5F)
+            }
+            var expected: [UInt8] = []
+            bytes.withUnsafeBytes { JSONWriter.writeString(bytes: $0, into: &expected) }
+            let count = bytes.withUnsafeBytes { JSONWriter.escapedCount($0) }
+            #expect(count + 2 == expected.count, "round \(round)")
+            var out = [UInt8](repeating: 0, count: expected.count)
+            out.withUnsafeMutableBytes { raw in
+                var cursor = JSONWriter.Cursor(raw)
+                bytes.withUnsafeBytes { cursor.string($0) }
+                #expect(cursor.offset == expected.count)
+            }
+            #expect(out == expected, "round \(round)")
+        }
+        for value: Int64 in [0, 9, 10, -1, -10, 1_795_790_987_481, .max, .min] {
+            var out = [UInt8](repeating: 0, count: JSONWriter.decimalCount(value))
+            out.withUnsafeMutableBytes { raw in
+                var cursor = JSONWriter.Cursor(raw)
+                cursor.decimal(value)
+            }
+            #expect(String(decoding: out, as: UTF8.self) == String(value))
+        }
+    }
+}
