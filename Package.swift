@@ -46,6 +46,9 @@ let package = Package(
             providers: [.apt(["libnghttp2-dev"])]
         ),
         .target(name: "TokMeshProto", dependencies: ["TokMeshCore"]),
+        // Raft as a pure state machine (issue 6), and the deterministic simulator that checks it.
+        .target(name: "TokMeshRaft"),
+        .target(name: "TokMeshSimulation", dependencies: ["TokMeshRaft"]),
         // The RESP wire (spec/05): parser, writer and command table as pure state machines.
         .target(name: "TokMeshRESP", dependencies: ["TokMeshCore"]),
         .target(
@@ -94,11 +97,14 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tokmesh-server", dependencies: ["TokMeshServer"]),
+        .executableTarget(name: "tokmesh-sim", dependencies: ["TokMeshSimulation", "TokMeshRaft"]),
         .executableTarget(name: "tokmesh-bench-wal", dependencies: ["TokMeshCore", "TokMeshStorage"]),
         .testTarget(name: "TokMeshCoreTests", dependencies: ["TokMeshCore"]),
         .testTarget(name: "TokMeshStorageTests", dependencies: ["TokMeshStorage"]),
         .testTarget(name: "TokMeshAuthTests", dependencies: ["TokMeshAuth"]),
         .testTarget(name: "TokMeshProtoTests", dependencies: ["TokMeshProto", "TokMeshCore"]),
+        .testTarget(name: "TokMeshRaftTests", dependencies: ["TokMeshRaft"]),
+        .testTarget(name: "TokMeshSimulationTests", dependencies: ["TokMeshSimulation", "TokMeshRaft"]),
         .testTarget(name: "TokMeshRESPTests", dependencies: ["TokMeshRESP", "TokMeshCore"]),
         .testTarget(name: "TokMeshRPCTests", dependencies: [
             "TokMeshRPC", "TokMeshHTTP", "TokMeshProto", "TokMeshCore",

@@ -1,0 +1,138 @@
+// RaftTypes: the values the Raft core exchanges with its driver — entries, hard state, the
+// closed message enum (local events included, as etcd's MsgHup/MsgBeat), read states and the
+// Ready batch. Plain Swift values that map one to one onto the RaftService messages of
+// proto/ once the cluster work wires them to the wire.
+
+public typealias RaftNodeID = UInt64
+
+public struct RaftEntry: Sendable, Equatable, Hashable {
+    public var term: UInt64
+    public var index: UInt64
+    public var data: [UInt8]
+
+    public init(term: UInt64, index: UInt64, data: [UInt8] = []) {
+        self.term = term
+        self.index = index
+        self.data = data
+    }
+}
+
+/// What must be on disk before the messages of the same Ready are sent.
+public struct RaftHardState: Sendable, Equatable {
+    public var term: UInt64 = 0
+    /// 0 = voted for nobody in `term`.
+    public var vote: RaftNodeID = 0
+    public var commit: UInt64 = 0
+
+    public init(term: UInt64 = 0, vote: RaftNodeID = 0, commit: UInt64 = 0) {
+        self.term = term
+        self.vote = vote
+        self.commit = commit
+    }
+}
+
+public enum RaftMessageKind: Sendable, Equatable, Hashable {
+    case preVote, preVoteResponse
+    case vote, voteResponse
+    case append, appendResponse
+    case heartbeat, heartbeatResponse
+    case timeoutNow
+}
+
+/// A message between nodes. Fields not used by a kind stay at their defaults.
+public struct RaftMessage: Sendable, Equatable, Hashable {
+    public var kind: RaftMessageKind
+    public var from: RaftNodeID
+    public var to: RaftNodeID
+    public var term: UInt64
+    /// append: index and term of the entry before `entries`; vote/preVote: the candidate's last
+    /// index and term; appendResponse: the follower's last index (match on success).
+    public var index: UInt64 = 0
+    public var logTerm: UInt64 = 0
+    public var entries: [RaftEntry] = []
+    public var commit: UInt64 = 0
+    public var reject = false
+    /// appendResponse rejection: the follower's last index, to back off quickly.
+    public var rejectHint: UInt64 = 0
+    /// heartbeat(Response): the ReadIndex request it confirms (0: none).
+    public var readContext: UInt64 = 0
+    /// vote: sent after TimeoutNow, so CheckQuorum's lease does not refuse it.
+    public var transfer = false
+
+    public init(kind: RaftMessageKind, from: RaftNodeID, to: RaftNodeID, term: UInt64) {
+        self.kind = kind
+        self.from = from
+        self.to = to
+        self.term = term
+    }
+}
+
+/// A linearizable read point: once the state machine has applied `index`, a read tagged
+/// `context` may be served from it.
+public struct RaftReadState: Sendable, Equatable {
+    public var index: UInt64
+    public var context: UInt64
+}
+
+public enum RaftRole: Sendable, Equatable {
+    case follower, preCandidate, candidate, leader
+}
+
+/// One batch of work for the driver, in this order: persist `hardState` and `entries`
+/// (fsync), then send `messages`, apply `committedEntries` in order, serve `readStates`
+/// once applied, then `advance`.
+public struct RaftReady: Sendable, Equatable {
+    public var hardState: RaftHardState?
+    public var entries: [RaftEntry] = []
+    public var messages: [RaftMessage] = []
+    public var committedEntries: [RaftEntry] = []
+    public var readStates: [RaftReadState] = []
+    public var role: RaftRole
+    public var leader: RaftNodeID
+
+    public var isEmpty: Bool { hardState == nil && entries.isEmpty && messages.isEmpty && committedEntries.isEmpty && readStates.isEmpty }
+}
+
+public enum RaftProposalError: Error, Sendable, Equatable {
+    /// Not the leader; the hint names the leader this node knows (0: none).
+    case notLeader(hint: RaftNodeID)
+    /// A leadership transfer is in progress.
+    case transferring
+    /// A new leader has not committed an entry of its term yet (ReadIndex must wait).
+    case notReady
+}
+
+/// Timing and limits, in ticks and entries.
+public struct RaftConfig: Sendable {
+    public var id: RaftNodeID
+    public var voters: [RaftNodeID]
+    public var electionTicks = 10
+    public var heartbeatTicks = 1
+    public var preVote = true
+    public var checkQuorum = true
+    /// Append messages in flight per follower before the leader waits for answers.
+    public var maxInflight = 64
+    public var maxEntriesPerAppend = 64
+    /// Seed of the node's randomized election timeout (election ticks + 0..<election ticks).
+    public var seed: UInt64
+    /// Rules the mutation tests switch off one at a time ("teeth"); all on in production.
+    public var rules = RaftRules()
+
+    public init(id: RaftNodeID, voters: [RaftNodeID], seed: UInt64) {
+        self.id = id
+        self.voters = voters
+        self.seed = seed
+    }
+}
+
+/// The safety rules, each switchable for the mutation test only.
+public struct RaftRules: Sendable, Equatable {
+    /// Refuse a vote to a candidate whose log is behind (§5.4.1).
+    public var voteChecksLog = true
+    /// Commit by counting replicas only entries of the leader's own term (§5.4.2).
+    public var commitOnlyCurrentTerm = true
+    /// Drop AppendEntries from a term older than ours (§5.1).
+    public var appendChecksTerm = true
+
+    public init() {}
+}

@@ -1,0 +1,497 @@
+// RaftSimulation: a deterministic simulator for TokMeshRaft in the style of TigerBeetle's VOPR
+// — one UInt64 seed drives every choice: a network that delays, loses, duplicates and reorders
+// messages and partitions nodes (symmetric and one-way), crashes and restarts from what was
+// persisted, leadership transfers, and clients running puts (through the log) and gets (through
+// ReadIndex) on a key-value state machine with timeouts and retries. The driver follows the
+// Ready contract: persist, send, apply, serve reads, advance. Safety is checked after every
+// event (election safety, log matching, leader completeness, state-machine safety) and the
+// client history is checked for linearizability at the end.
+import TokMeshRaft
+
+public struct RaftSimulationOptions: Sendable {
+    public var nodes = 3
+    /// Simulated milliseconds; a node ticks every `tickMillis`.
+    public var durationMillis = 60_000
+    public var tickMillis = 100
+    public var electionTicks = 10
+    /// Entries per append; nil picks 1, 4 or 64 from the seed (small batches open the windows
+    /// of §5.4.2's Figure 8).
+    public var maxEntriesPerAppend: Int?
+    public var clients = 4
+    public var keys = 3
+    /// A client waits up to this long between operations.
+    public var thinkMillisMax = 200
+    public var lossPercent = 3
+    /// Messages held back up to two seconds (stale messages across terms).
+    public var slowPercent = 1
+    public var duplicatePercent = 2
+    public var delayMillisMax = 30
+    /// Per-second chances of the faults, in percent.
+    public var crashPercent = 10
+    public var partitionPercent = 10
+    public var transferPercent = 5
+    /// The driver's rule: hard state and entries on disk before the Ready's messages leave.
+    public var persistBeforeSend = true
+    public var rules = RaftRules()
+    /// Stop at the first violation (a mutation test wants only to know one exists).
+    public var stopAtViolation = true
+    /// The final fault-free period in which a leader must emerge and clients finish.
+    public var settleMillis = 10_000
+
+    public init() {}
+
+    /// Harsher faults for the mutation test: five nodes, frequent crashes and partitions, many
+    /// stale messages, one entry per append.
+    public static func mutationHunt(_ base: RaftSimulationOptions) -> RaftSimulationOptions {
+        var o = base
+        o.nodes = 5
+        o.crashPercent = 40
+        o.partitionPercent = 40
+        o.slowPercent = 10
+        o.maxEntriesPerAppend = 1
+        o.stopAtViolation = true
+        return o
+    }
+}
+
+public struct RaftSimulationReport: Sendable {
+    public var seed: UInt64
+    /// Safety violations (election safety, log matching, leader completeness, state-machine
+    /// safety, a node's broken invariant).
+    public var violations: [String] = []
+    /// No leader after the fault-free period.
+    public var livenessFailures: [String] = []
+    public var linearizability: LinearizabilityVerdict = .linearizable
+    public var checkSteps = 0
+    public var operations = 0
+    public var completedOperations = 0
+    public var committedEntries: UInt64 = 0
+    /// Simulated milliseconds from a leader's crash to the next leader's election.
+    public var electionMillis: [Int] = []
+    /// Ticks from a proposal to its commit on the proposing leader.
+    public var commitTicks: [Int] = []
+    public var events = 0
+
+    /// No safety violation and a linearizable history (liveness aside).
+    public var safe: Bool {
+        if case .violation = linearizability { return false }
+        return violations.isEmpty
+    }
+
+    public var passed: Bool { safe && livenessFailures.isEmpty }
+}
+
+/// The simulator's generator (SplitMix64): the same seed, the same run.
+struct SimulationRandom {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
+    mutating func percent(_ p: Int) -> Bool { below(100) < p }
+}
+
+public struct RaftSimulation {
+    struct InFlight {
+        var at: Int
+        var sequence: Int
+        var message: RaftMessage
+    }
+
+    struct Disk {
+        var hardState = RaftHardState()
+        var entries: [RaftEntry] = []
+    }
+
+    struct Replica {
+        var node: RaftNode?
+        var disk = Disk()
+        var store: [String: String] = [:]
+        /// ReadIndex results waiting for the state machine to reach their index.
+        var readsToServe: [RaftReadState] = []
+        var phase: Int
+    }
+
+    enum ClientOp {
+        case put(key: String, value: String, node: RaftNodeID, index: UInt64, term: UInt64, proposedTick: Int)
+        case get(key: String, node: RaftNodeID, context: UInt64)
+    }
+
+    struct Client {
+        var pending: (op: ClientOp, historyIndex: Int, deadline: Int)?
+        var leaderGuess: RaftNodeID = 0
+        var nextStart = 0
+        var counter = 0
+    }
+
+    let seed: UInt64
+    let options: RaftSimulationOptions
+    var random: SimulationRandom
+    var now = 0
+    var sequence = 0
+    var replicas: [Replica]
+    let ids: [RaftNodeID]
+    var network: [InFlight] = []
+    /// Blocked directed links (from, to).
+    var blocked: Set<[RaftNodeID]> = []
+    var healAt = Int.max
+    var clients: [Client]
+    var history: [KVOperation] = []
+    var report: RaftSimulationReport
+    var leaderOfTerm: [UInt64: RaftNodeID] = [:]
+    /// Every entry known committed (applied somewhere), by index.
+    var committed: [UInt64: RaftEntry] = [:]
+    var committedUpTo: UInt64 = 0
+    var leaderCrashedAt: Int?
+    var nextContext: UInt64 = 1
+    let entriesPerAppend: Int
+
+    public init(seed: UInt64, options: RaftSimulationOptions = RaftSimulationOptions()) {
+        self.seed = seed
+        self.options = options
+        var random = SimulationRandom(seed: seed)
+        entriesPerAppend = options.maxEntriesPerAppend ?? [1, 4, 64][random.below(3)]
+        self.random = random
+        ids = (1...UInt64(options.nodes)).map { $0 }
+        replicas = []
+        clients = Array(repeating: Client(), count: options.clients)
+        report = RaftSimulationReport(seed: seed)
+        for id in ids {
+            replicas.append(Replica(node: nil, phase: random.below(options.tickMillis)))
+            start(id)
+        }
+    }
+
+    func config(_ id: RaftNodeID) -> RaftConfig {
+        var c = RaftConfig(id: id, voters: ids, seed: seed &* 31 &+ id &* 1_000_003 &+ UInt64(now))
+        c.electionTicks = options.electionTicks
+        c.maxEntriesPerAppend = entriesPerAppend
+        c.rules = options.rules
+        return c
+    }
+
+    mutating func start(_ id: RaftNodeID) {
+        let i = Int(id - 1)
+        let disk = replicas[i].disk
+        replicas[i].node = RaftNode(config: config(id), hardState: disk.hardState, entries: disk.entries, applied: 0)
+        replicas[i].store = [:]
+        replicas[i].readsToServe = []
+    }
+
+    // MARK: run
+
+    public mutating func run() -> RaftSimulationReport {
+        let faultsEnd = options.durationMillis - options.settleMillis
+        while now < options.durationMillis {
+            if options.stopAtViolation && !report.violations.isEmpty { break }
+            let faults = now < faultsEnd
+            if faults && now % 1000 == 0 { injectFaults() }
+            if now >= healAt || (!faults && !blocked.isEmpty) {
+                blocked = []
+                healAt = .max
+            }
+            if !faults { restartAll() }
+            for i in replicas.indices where (now - replicas[i].phase) % options.tickMillis == 0 && replicas[i].node != nil {
+                replicas[i].node!.tick()
+                drive(ids[i])
+            }
+            deliver()
+            runClients(faultsAllowed: faults)
+            if now % 500 == 0 { checkLogMatching() }
+            now = nextEventTime(after: now)
+        }
+        finish()
+        return report
+    }
+
+    /// The next millisecond at which anything can happen: a tick, a delivery, a client's
+    /// start or deadline, a fault round, a heal or a log-matching check.
+    func nextEventTime(after t: Int) -> Int {
+        var next = (t / 500 + 1) * 500
+        for r in replicas where r.node != nil {
+            next = min(next, t < r.phase ? r.phase : r.phase + ((t - r.phase) / options.tickMillis + 1) * options.tickMillis)
+        }
+        for item in network { next = min(next, item.at) }
+        for c in clients { next = min(next, c.pending?.deadline ?? max(c.nextStart, t + 1)) }
+        if healAt > t { next = min(next, healAt) }
+        return max(t + 1, next)
+    }
+
+    mutating func restartAll() {
+        for id in ids where replicas[Int(id - 1)].node == nil { start(id) }
+    }
+
+    mutating func injectFaults() {
+        let down = replicas.filter { $0.node == nil }.count
+        let tolerable = (ids.count - 1) / 2
+        if random.percent(options.crashPercent), down < tolerable {
+            let victim = ids[random.below(ids.count)]
+            if replicas[Int(victim - 1)].node?.role == .leader { leaderCrashedAt = now }
+            crash(victim)
+        } else if down > 0 && random.percent(30) {
+            if let id = ids.first(where: { replicas[Int($0 - 1)].node == nil }) { start(id) }
+        }
+        if random.percent(options.partitionPercent) && blocked.isEmpty {
+            let isolated = ids[random.below(ids.count)]
+            let oneWay = random.percent(30)
+            for other in ids where other != isolated {
+                blocked.insert([isolated, other])
+                if !oneWay { blocked.insert([other, isolated]) }
+            }
+            healAt = now + 1000 + random.below(4000)
+        }
+        if random.percent(options.transferPercent), let leader = ids.first(where: { replicas[Int($0 - 1)].node?.role == .leader }) {
+            let target = ids[random.below(ids.count)]
+            replicas[Int(leader - 1)].node!.transferLeadership(to: target)
+            drive(leader)
+        }
+    }
+
+    mutating func crash(_ id: RaftNodeID) {
+        replicas[Int(id - 1)].node = nil
+        replicas[Int(id - 1)].store = [:]
+        replicas[Int(id - 1)].readsToServe = []
+    }
+
+    // MARK: network
+
+    mutating func send(_ m: RaftMessage) {
+        if blocked.contains([m.from, m.to]) || random.percent(options.lossPercent) { return }
+        let copies = random.percent(options.duplicatePercent) ? 2 : 1
+        for _ in 0..<copies {
+            sequence += 1
+            let delay = random.percent(options.slowPercent) ? random.below(2000) : random.below(options.delayMillisMax)
+            network.append(InFlight(at: now + 1 + delay, sequence: sequence, message: m))
+        }
+    }
+
+    mutating func deliver() {
+        guard network.contains(where: { $0.at <= now }) else { return }
+        let due = network.filter { $0.at <= now }.sorted { ($0.at, $0.sequence) < ($1.at, $1.sequence) }
+        network.removeAll { $0.at <= now }
+        for item in due {
+            let m = item.message
+            guard !blocked.contains([m.from, m.to]), replicas[Int(m.to - 1)].node != nil else { continue }
+            replicas[Int(m.to - 1)].node!.step(m)
+            drive(m.to)
+        }
+    }
+
+    // MARK: the driver
+
+    mutating func drive(_ id: RaftNodeID) {
+        let i = Int(id - 1)
+        while let node = replicas[i].node, node.hasReady {
+            if let broken = node.brokenInvariant {
+                violation("node \(id): \(broken)")
+                return
+            }
+            let ready = node.ready()
+            report.events += 1
+            if ready.role == .leader { checkLeader(id, node: node) }
+            if options.persistBeforeSend {
+                persist(ready, on: i)
+                for m in ready.messages { send(m) }
+            } else {
+                // The broken driver of the mutation test: messages first, and a crash may come
+                // before the disk write.
+                for m in ready.messages { send(m) }
+                if ready.hardState != nil && now < options.durationMillis - options.settleMillis && random.percent(20) {
+                    crash(id)
+                    return
+                }
+                persist(ready, on: i)
+            }
+            for entry in ready.committedEntries { apply(entry, on: i, id: id) }
+            replicas[i].readsToServe += ready.readStates
+            serveReads(on: i, id: id)
+            replicas[i].node!.advance(ready)
+        }
+    }
+
+    mutating func persist(_ ready: RaftReady, on i: Int) {
+        if let h = ready.hardState { replicas[i].disk.hardState = h }
+        if let first = ready.entries.first {
+            let keep = Int(first.index - 1)
+            if replicas[i].disk.entries.count > keep { replicas[i].disk.entries.removeSubrange(keep...) }
+            replicas[i].disk.entries += ready.entries
+        }
+    }
+
+    mutating func apply(_ entry: RaftEntry, on i: Int, id: RaftNodeID) {
+        // State-machine safety: every node applies the same entry at an index.
+        if let known = committed[entry.index] {
+            if known != entry { violation("state machine safety: node \(id) applied \(describe(entry)) at \(entry.index), another applied \(describe(known))") }
+        } else {
+            committed[entry.index] = entry
+            committedUpTo = max(committedUpTo, entry.index)
+            report.committedEntries = committedUpTo
+        }
+        if let (key, value) = Self.decodePut(entry.data) { replicas[i].store[key] = value }
+        // Complete the client put proposed on this node at this index.
+        for c in clients.indices {
+            guard let pending = clients[c].pending, case .put(_, let value, let node, let index, let term, let proposed) = pending.op,
+                  node == id, index == entry.index else { continue }
+            if entry.term == term, Self.decodePut(entry.data)?.1 == value {
+                history[pending.historyIndex].returnedAt = now
+                report.completedOperations += 1
+                report.commitTicks.append((now - proposed) / options.tickMillis)
+            }
+            finishOperation(c)  // an overwritten proposal stays unknown in the history
+        }
+    }
+
+    mutating func serveReads(on i: Int, id: RaftNodeID) {
+        guard let node = replicas[i].node else { return }
+        let appliedIndex = committedApplied(node)
+        var remaining: [RaftReadState] = []
+        for read in replicas[i].readsToServe {
+            guard read.index <= appliedIndex else { remaining.append(read); continue }
+            for c in clients.indices {
+                guard let pending = clients[c].pending, case .get(let key, let node, let context) = pending.op,
+                      node == id, context == read.context else { continue }
+                history[pending.historyIndex].kind = .get(key: key, observed: replicas[i].store[key])
+                history[pending.historyIndex].returnedAt = now
+                report.completedOperations += 1
+                finishOperation(c)
+            }
+        }
+        replicas[i].readsToServe = remaining
+    }
+
+    /// The index the node's state machine holds once this Ready is applied.
+    func committedApplied(_ node: RaftNode) -> UInt64 { min(node.commit, node.lastIndex) }
+
+    // MARK: clients
+
+    mutating func runClients(faultsAllowed: Bool) {
+        for c in clients.indices {
+            if let pending = clients[c].pending {
+                if now >= pending.deadline {
+                    finishOperation(c)  // unknown outcome: returnedAt stays nil
+                    clients[c].leaderGuess = 0
+                }
+                continue
+            }
+            guard now >= clients[c].nextStart else { continue }
+            let target = clients[c].leaderGuess != 0 ? clients[c].leaderGuess : ids[random.below(ids.count)]
+            let i = Int(target - 1)
+            guard replicas[i].node != nil else {
+                clients[c].leaderGuess = 0
+                clients[c].nextStart = now + 20
+                continue
+            }
+            let key = "k\(random.below(options.keys))"
+            clients[c].counter += 1
+            if random.percent(50) {
+                let value = "c\(c)-\(clients[c].counter)"
+                do {
+                    let index = try replicas[i].node!.propose(Self.encodePut(key, value))
+                    let term = replicas[i].node!.term
+                    history.append(KVOperation(client: c, kind: .put(key: key, value: value), invokedAt: now, returnedAt: nil))
+                    report.operations += 1
+                    clients[c].pending = (.put(key: key, value: value, node: target, index: index, term: term, proposedTick: now),
+                                          history.count - 1, now + 3000)
+                    drive(target)
+                } catch {
+                    clients[c].leaderGuess = Self.hint(error)
+                    clients[c].nextStart = now + 10
+                }
+            } else {
+                let context = nextContext
+                nextContext += 1
+                do {
+                    try replicas[i].node!.readIndex(context: context)
+                    history.append(KVOperation(client: c, kind: .get(key: key, observed: nil), invokedAt: now, returnedAt: nil))
+                    report.operations += 1
+                    clients[c].pending = (.get(key: key, node: target, context: context), history.count - 1, now + 3000)
+                    drive(target)
+                } catch {
+                    clients[c].leaderGuess = Self.hint(error)
+                    clients[c].nextStart = now + 10
+                }
+            }
+        }
+    }
+
+    mutating func finishOperation(_ c: Int) {
+        clients[c].pending = nil
+        clients[c].nextStart = now + 1 + random.below(options.thinkMillisMax)
+    }
+
+    static func hint(_ error: RaftProposalError) -> RaftNodeID {
+        if case .notLeader(let hint) = error { return hint }
+        return 0
+    }
+
+    static func encodePut(_ key: String, _ value: String) -> [UInt8] { Array("P|\(key)|\(value)".utf8) }
+
+    static func decodePut(_ data: [UInt8]) -> (String, String)? {
+        let parts = String(decoding: data, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "P" else { return nil }
+        return (String(parts[1]), String(parts[2]))
+    }
+
+    // MARK: checks
+
+    mutating func violation(_ text: String) {
+        report.violations.append("t=\(now)ms: \(text)")
+    }
+
+    func describe(_ e: RaftEntry) -> String { "(term \(e.term), \(String(decoding: e.data, as: UTF8.self)))" }
+
+    /// Election safety (one leader per term) and leader completeness (a leader holds every
+    /// committed entry).
+    mutating func checkLeader(_ id: RaftNodeID, node: RaftNode) {
+        if let other = leaderOfTerm[node.term], other != id {
+            violation("election safety: nodes \(other) and \(id) both lead term \(node.term)")
+        }
+        if leaderOfTerm[node.term] == nil {
+            leaderOfTerm[node.term] = id
+            if let crashed = leaderCrashedAt {
+                report.electionMillis.append(now - crashed)
+                leaderCrashedAt = nil
+            }
+            let log = node.entries()
+            for index in stride(from: UInt64(1), through: committedUpTo, by: 1) {
+                guard let entry = committed[index] else { continue }
+                if index > node.lastIndex || log[Int(index)] != entry {
+                    violation("leader completeness: leader \(id) of term \(node.term) lacks committed entry \(index) \(describe(entry))")
+                    break
+                }
+            }
+        }
+    }
+
+    /// Log matching: two logs with an entry of the same index and term are identical up to it.
+    mutating func checkLogMatching() {
+        let logs = replicas.compactMap { $0.node.map { Array($0.entries()) } }
+        for a in logs.indices {
+            for b in logs.indices where b > a {
+                let x = logs[a], y = logs[b]
+                var i = min(x.count, y.count) - 1
+                while i >= 0 && x[i].term != y[i].term { i -= 1 }
+                if i >= 0 && x[...i] != y[...i] {
+                    violation("log matching: two logs agree on the term at index \(i + 1) but differ before it")
+                    return
+                }
+            }
+        }
+    }
+
+    mutating func finish() {
+        if report.violations.isEmpty || !options.stopAtViolation {
+            if !replicas.contains(where: { $0.node?.role == .leader }) {
+                report.livenessFailures.append("no leader at the end of the \(options.settleMillis) ms fault-free period")
+            }
+        }
+        let (verdict, steps) = LinearizabilityChecker.checkWithStats(history)
+        report.linearizability = verdict
+        report.checkSteps = steps
+    }
+}

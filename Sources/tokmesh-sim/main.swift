@@ -1,0 +1,99 @@
+// tokmesh-sim: runs the deterministic simulators from the command line (`Scripts/sim`).
+//   tokmesh-sim raft --seed S                  one seed, with its report
+//   tokmesh-sim raft --seeds N [--first-seed S] N consecutive seeds; failures print their seed
+// Options: --nodes N (3), --duration-ms MS (60000), --mutation RULE (vote-log-check,
+// commit-current-term, append-term-check, persist-before-send) to run with one rule disabled.
+// Prints seeds/s, the worst linearizability check, the time to elect a leader after a leader's
+// crash and the commit latency in ticks. Exit 1 when any seed finds a violation (0 with
+// --mutation when one was found, as the teeth test expects).
+import TokMeshRaft
+import TokMeshSimulation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+func fail(_ text: String) -> Never {
+    let line = Array((text + "\n").utf8)
+    _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+    exit(64)
+}
+
+var arguments = Array(CommandLine.arguments.dropFirst())
+guard arguments.first == "raft" else { fail("usage: tokmesh-sim raft (--seed S | --seeds N [--first-seed S]) [--nodes N] [--duration-ms MS] [--mutation RULE]") }
+arguments.removeFirst()
+var single: UInt64?
+var count = 1
+var first: UInt64 = 1
+var options = RaftSimulationOptions()
+var mutation: String?
+while !arguments.isEmpty {
+    let flag = arguments.removeFirst()
+    guard let value = arguments.first else { fail("\(flag) needs a value") }
+    arguments.removeFirst()
+    switch flag {
+    case "--seed": single = UInt64(value) ?? { fail("--seed: not a number") }()
+    case "--seeds": count = Int(value) ?? { fail("--seeds: not a number") }()
+    case "--first-seed": first = UInt64(value) ?? { fail("--first-seed: not a number") }()
+    case "--nodes": options.nodes = Int(value).flatMap { (3...7).contains($0) ? $0 : nil } ?? { fail("--nodes: 3-7") }()
+    case "--duration-ms": options.durationMillis = Int(value).flatMap { $0 >= 12_000 ? $0 : nil } ?? { fail("--duration-ms: at least 12000") }()
+    case "--mutation":
+        mutation = value
+        options = RaftSimulationOptions.mutationHunt(options)
+        switch value {
+        case "vote-log-check": options.rules.voteChecksLog = false
+        case "commit-current-term": options.rules.commitOnlyCurrentTerm = false
+        case "append-term-check": options.rules.appendChecksTerm = false
+        case "persist-before-send": options.persistBeforeSend = false
+        default: fail("--mutation: vote-log-check, commit-current-term, append-term-check or persist-before-send")
+        }
+    default: fail("unknown flag \(flag)")
+    }
+}
+
+let seeds: [UInt64] = single.map { [$0] } ?? (0..<UInt64(count)).map { first + $0 }
+let clock = ContinuousClock()
+let started = clock.now
+var failures: [UInt64] = []
+var electionMillis: [Int] = [], commitTicks: [Int] = []
+var worstCheck: (steps: Int, seed: UInt64) = (0, 0)
+var operations = 0, completed = 0, undecided = 0
+for seed in seeds {
+    var simulation = RaftSimulation(seed: seed, options: options)
+    let report = simulation.run()
+    operations += report.operations
+    completed += report.completedOperations
+    electionMillis += report.electionMillis
+    commitTicks += report.commitTicks
+    if report.checkSteps > worstCheck.steps { worstCheck = (report.checkSteps, seed) }
+    if case .undecided = report.linearizability { undecided += 1 }
+    var problems = report.violations
+    if case .violation(let key, let explanation) = report.linearizability { problems.append("linearizability (key \(key)): \(explanation)") }
+    // Under a mutation only safety counts: a broken driver may also stall.
+    if mutation == nil { problems += report.livenessFailures.map { "liveness: \($0)" } }
+    if !problems.isEmpty {
+        failures.append(seed)
+        print("seed \(seed): FAILED — replay with Scripts/sim raft --seed \(seed)\(mutation.map { " --mutation \($0)" } ?? "")")
+        for p in problems.prefix(5) { print("  \(p)") }
+    } else if single != nil {
+        print("seed \(seed): ok — \(report.events) events, \(report.operations) operations (\(report.completedOperations) completed), \(report.committedEntries) entries committed")
+    }
+}
+let seconds = Double((clock.now - started).components.seconds) + Double((clock.now - started).components.attoseconds) / 1e18
+
+func percentile(_ values: [Int], _ p: Double) -> String {
+    guard !values.isEmpty else { return "-" }
+    let sorted = values.sorted()
+    return String(sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))])
+}
+
+print("raft: seeds=\(seeds.count) failures=\(failures.count) seeds/s=\(String(Int(Double(seeds.count) / max(seconds, 0.001)))) "
+      + "operations=\(operations) completed=\(completed) undecided-checks=\(undecided)")
+print("raft: worst linearizability check: \(worstCheck.steps) search steps (seed \(worstCheck.seed))")
+print("raft: election after a leader crash (simulated ms): n=\(electionMillis.count) median=\(percentile(electionMillis, 0.5)) p90=\(percentile(electionMillis, 0.9)) max=\(percentile(electionMillis, 1))")
+print("raft: commit latency (ticks): n=\(commitTicks.count) median=\(percentile(commitTicks, 0.5)) p99=\(percentile(commitTicks, 0.99))")
+if mutation != nil {
+    print(failures.isEmpty ? "raft: mutation \(mutation!) NOT detected" : "raft: mutation \(mutation!) detected by seed \(failures[0])")
+    exit(failures.isEmpty ? 1 : 0)
+}
+exit(failures.isEmpty ? 0 : 1)
