@@ -26,7 +26,12 @@ public struct RaftSimulationOptions: Sendable {
     public var slowPercent = 1
     public var duplicatePercent = 2
     public var delayMillisMax = 30
-    /// Per-second chances of the faults, in percent.
+    /// How often a fault round runs.
+    public var faultRoundMillis = 1000
+    /// The share of crashes and partitions aimed at the current leader, in percent (others pick
+    /// any node).
+    public var leaderCrashPercent = 0
+    /// Per-round chances of the faults, in percent.
     public var crashPercent = 10
     public var partitionPercent = 10
     public var transferPercent = 5
@@ -47,6 +52,7 @@ public struct RaftSimulationOptions: Sendable {
         o.nodes = 5
         o.crashPercent = 40
         o.partitionPercent = 40
+        o.leaderCrashPercent = 70
         o.slowPercent = 10
         o.maxEntriesPerAppend = 1
         o.stopAtViolation = true
@@ -68,8 +74,8 @@ public struct RaftSimulationReport: Sendable {
     public var committedEntries: UInt64 = 0
     /// Simulated milliseconds from a leader's crash to the next leader's election.
     public var electionMillis: [Int] = []
-    /// Ticks from a proposal to its commit on the proposing leader.
-    public var commitTicks: [Int] = []
+    /// Simulated milliseconds from a proposal to its apply on the proposing leader.
+    public var commitMillis: [Int] = []
     public var events = 0
 
     /// No safety violation and a linearizable history (liveness aside).
@@ -139,6 +145,9 @@ public struct RaftSimulation {
     var network: [InFlight] = []
     /// Blocked directed links (from, to).
     var blocked: Set<[RaftNodeID]> = []
+    /// The partition holds messages and delivers them when it heals (as TCP would retransmit
+    /// them), instead of losing them: a burst of stale messages from older terms.
+    var blockedHolds = false
     var healAt = Int.max
     var clients: [Client]
     var history: [KVOperation] = []
@@ -190,7 +199,7 @@ public struct RaftSimulation {
         while now < options.durationMillis {
             if options.stopAtViolation && !report.violations.isEmpty { break }
             let faults = now < faultsEnd
-            if faults && now % 1000 == 0 { injectFaults() }
+            if faults && now % options.faultRoundMillis == 0 { injectFaults() }
             if now >= healAt || (!faults && !blocked.isEmpty) {
                 blocked = []
                 healAt = .max
@@ -212,7 +221,7 @@ public struct RaftSimulation {
     /// The next millisecond at which anything can happen: a tick, a delivery, a client's
     /// start or deadline, a fault round, a heal or a log-matching check.
     func nextEventTime(after t: Int) -> Int {
-        var next = (t / 500 + 1) * 500
+        var next = min((t / 500 + 1) * 500, (t / options.faultRoundMillis + 1) * options.faultRoundMillis)
         for r in replicas where r.node != nil {
             next = min(next, t < r.phase ? r.phase : r.phase + ((t - r.phase) / options.tickMillis + 1) * options.tickMillis)
         }
@@ -230,20 +239,25 @@ public struct RaftSimulation {
         let down = replicas.filter { $0.node == nil }.count
         let tolerable = (ids.count - 1) / 2
         if random.percent(options.crashPercent), down < tolerable {
-            let victim = ids[random.below(ids.count)]
-            if replicas[Int(victim - 1)].node?.role == .leader { leaderCrashedAt = now }
+            let leader = ids.first { replicas[Int($0 - 1)].node?.role == .leader }
+            let victim = leader.flatMap { random.percent(options.leaderCrashPercent) ? $0 : nil } ?? ids[random.below(ids.count)]
+            // Election time is measured for a leader crash on a healthy network only.
+            if replicas[Int(victim - 1)].node?.role == .leader && blocked.isEmpty && down == 0 { leaderCrashedAt = now }
             crash(victim)
         } else if down > 0 && random.percent(30) {
             if let id = ids.first(where: { replicas[Int($0 - 1)].node == nil }) { start(id) }
         }
         if random.percent(options.partitionPercent) && blocked.isEmpty {
-            let isolated = ids[random.below(ids.count)]
+            let leader = ids.first { replicas[Int($0 - 1)].node?.role == .leader }
+            let isolated = leader.flatMap { random.percent(options.leaderCrashPercent) ? $0 : nil } ?? ids[random.below(ids.count)]
             let oneWay = random.percent(30)
             for other in ids where other != isolated {
                 blocked.insert([isolated, other])
                 if !oneWay { blocked.insert([other, isolated]) }
             }
             healAt = now + 1000 + random.below(4000)
+            blockedHolds = random.percent(50)
+            leaderCrashedAt = nil
         }
         if random.percent(options.transferPercent), let leader = ids.first(where: { replicas[Int($0 - 1)].node?.role == .leader }) {
             let target = ids[random.below(ids.count)]
@@ -261,7 +275,13 @@ public struct RaftSimulation {
     // MARK: network
 
     mutating func send(_ m: RaftMessage) {
-        if blocked.contains([m.from, m.to]) || random.percent(options.lossPercent) { return }
+        if blocked.contains([m.from, m.to]) {
+            guard blockedHolds, healAt != .max else { return }
+            sequence += 1
+            network.append(InFlight(at: healAt + 1 + random.below(options.delayMillisMax), sequence: sequence, message: m))
+            return
+        }
+        if random.percent(options.lossPercent) { return }
         let copies = random.percent(options.duplicatePercent) ? 2 : 1
         for _ in 0..<copies {
             sequence += 1
@@ -340,7 +360,7 @@ public struct RaftSimulation {
             if entry.term == term, Self.decodePut(entry.data)?.1 == value {
                 history[pending.historyIndex].returnedAt = now
                 report.completedOperations += 1
-                report.commitTicks.append((now - proposed) / options.tickMillis)
+                report.commitMillis.append(now - proposed)
             }
             finishOperation(c)  // an overwritten proposal stays unknown in the history
         }

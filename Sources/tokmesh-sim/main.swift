@@ -1,7 +1,7 @@
 // tokmesh-sim: runs the deterministic simulators from the command line (`Scripts/sim`).
 //   tokmesh-sim raft --seed S                  one seed, with its report
 //   tokmesh-sim raft --seeds N [--first-seed S] N consecutive seeds; failures print their seed
-// Options: --nodes N (3), --duration-ms MS (60000), --mutation RULE (vote-log-check,
+// Options: --nodes N (3), --duration-ms MS (60000), --faults all|crash-only, --mutation RULE (vote-log-check,
 // commit-current-term, append-term-check, persist-before-send) to run with one rule disabled.
 // Prints seeds/s, the worst linearizability check, the time to elect a leader after a leader's
 // crash and the commit latency in ticks. Exit 1 when any seed finds a violation (0 with
@@ -37,6 +37,17 @@ while !arguments.isEmpty {
     case "--first-seed": first = UInt64(value) ?? { fail("--first-seed: not a number") }()
     case "--nodes": options.nodes = Int(value).flatMap { (3...7).contains($0) ? $0 : nil } ?? { fail("--nodes: 3-7") }()
     case "--duration-ms": options.durationMillis = Int(value).flatMap { $0 >= 12_000 ? $0 : nil } ?? { fail("--duration-ms: at least 12000") }()
+    case "--faults":
+        // `crash-only`: leader crashes on a clean network, to study election time (issue 6 item 4).
+        guard value == "crash-only" || value == "all" else { fail("--faults: all or crash-only") }
+        if value == "crash-only" {
+            options.lossPercent = 0
+            options.duplicatePercent = 0
+            options.slowPercent = 0
+            options.partitionPercent = 0
+            options.transferPercent = 0
+            options.crashPercent = 30
+        }
     case "--mutation":
         mutation = value
         options = RaftSimulationOptions.mutationHunt(options)
@@ -45,7 +56,8 @@ while !arguments.isEmpty {
         case "commit-current-term": options.rules.commitOnlyCurrentTerm = false
         case "append-term-check": options.rules.appendChecksTerm = false
         case "persist-before-send": options.persistBeforeSend = false
-        default: fail("--mutation: vote-log-check, commit-current-term, append-term-check or persist-before-send")
+        case "none": break  // the hunt's harsher faults with every rule on: must stay clean
+        default: fail("--mutation: vote-log-check, commit-current-term, append-term-check, persist-before-send or none")
         }
     default: fail("unknown flag \(flag)")
     }
@@ -55,7 +67,7 @@ let seeds: [UInt64] = single.map { [$0] } ?? (0..<UInt64(count)).map { first + $
 let clock = ContinuousClock()
 let started = clock.now
 var failures: [UInt64] = []
-var electionMillis: [Int] = [], commitTicks: [Int] = []
+var electionMillis: [Int] = [], commitMillis: [Int] = []
 var worstCheck: (steps: Int, seed: UInt64) = (0, 0)
 var operations = 0, completed = 0, undecided = 0
 for seed in seeds {
@@ -64,7 +76,7 @@ for seed in seeds {
     operations += report.operations
     completed += report.completedOperations
     electionMillis += report.electionMillis
-    commitTicks += report.commitTicks
+    commitMillis += report.commitMillis
     if report.checkSteps > worstCheck.steps { worstCheck = (report.checkSteps, seed) }
     if case .undecided = report.linearizability { undecided += 1 }
     var problems = report.violations
@@ -91,9 +103,15 @@ print("raft: seeds=\(seeds.count) failures=\(failures.count) seeds/s=\(String(In
       + "operations=\(operations) completed=\(completed) undecided-checks=\(undecided)")
 print("raft: worst linearizability check: \(worstCheck.steps) search steps (seed \(worstCheck.seed))")
 print("raft: election after a leader crash (simulated ms): n=\(electionMillis.count) median=\(percentile(electionMillis, 0.5)) p90=\(percentile(electionMillis, 0.9)) max=\(percentile(electionMillis, 1))")
-print("raft: commit latency (ticks): n=\(commitTicks.count) median=\(percentile(commitTicks, 0.5)) p99=\(percentile(commitTicks, 0.99))")
+func ticks(_ values: [Int], _ p: Double, tickMillis: Int) -> String {
+    guard !values.isEmpty else { return "-" }
+    let sorted = values.sorted()
+    let hundredths = sorted[min(sorted.count - 1, Int(Double(sorted.count - 1) * p))] * 100 / tickMillis
+    return "\(hundredths / 100).\(hundredths % 100 < 10 ? "0" : "")\(hundredths % 100)"
+}
+print("raft: commit latency (ticks of \(options.tickMillis) ms): n=\(commitMillis.count) median=\(ticks(commitMillis, 0.5, tickMillis: options.tickMillis)) p99=\(ticks(commitMillis, 0.99, tickMillis: options.tickMillis))")
 if mutation != nil {
     print(failures.isEmpty ? "raft: mutation \(mutation!) NOT detected" : "raft: mutation \(mutation!) detected by seed \(failures[0])")
-    exit(failures.isEmpty ? 1 : 0)
+    exit((failures.isEmpty) == (mutation != "none") ? 1 : 0)
 }
 exit(failures.isEmpty ? 0 : 1)

@@ -39,11 +39,11 @@ import Testing
         var b = RaftSimulation(seed: 77, options: Self.options())
         let ra = a.run(), rb = b.run()
         #expect(ra.events == rb.events && ra.operations == rb.operations && ra.committedEntries == rb.committedEntries)
-        #expect(ra.electionMillis == rb.electionMillis && ra.commitTicks == rb.commitTicks)
+        #expect(ra.electionMillis == rb.electionMillis && ra.commitMillis == rb.commitMillis)
     }
 
     @Test("teeth: each disabled rule is caught within a bounded number of seeds",
-          arguments: ["vote-log-check", "persist-before-send"])
+          arguments: ["vote-log-check", "append-term-check", "persist-before-send"])
     func mutation(rule: String) {
         var o = RaftSimulationOptions.mutationHunt(Self.options())
         switch rule {
