@@ -109,14 +109,9 @@ public struct RaftSimulation {
         var message: RaftMessage
     }
 
-    struct Disk {
-        var hardState = RaftHardState()
-        var entries: [RaftEntry] = []
-    }
-
     struct Replica {
         var node: RaftNode?
-        var disk = Disk()
+        var disk = MemoryRaftStorage()
         var store: [String: String] = [:]
         /// ReadIndex results waiting for the state machine to reach their index.
         var readsToServe: [RaftReadState] = []
@@ -186,8 +181,8 @@ public struct RaftSimulation {
 
     mutating func start(_ id: RaftNodeID) {
         let i = Int(id - 1)
-        let disk = replicas[i].disk
-        replicas[i].node = RaftNode(config: config(id), hardState: disk.hardState, entries: disk.entries, applied: 0)
+        let (hardState, entries) = replicas[i].disk.load()
+        replicas[i].node = RaftNode(config: config(id), hardState: hardState, entries: entries, applied: 0)
         replicas[i].store = [:]
         replicas[i].readsToServe = []
     }
@@ -335,12 +330,7 @@ public struct RaftSimulation {
     }
 
     mutating func persist(_ ready: RaftReady, on i: Int) {
-        if let h = ready.hardState { replicas[i].disk.hardState = h }
-        if let first = ready.entries.first {
-            let keep = Int(first.index - 1)
-            if replicas[i].disk.entries.count > keep { replicas[i].disk.entries.removeSubrange(keep...) }
-            replicas[i].disk.entries += ready.entries
-        }
+        replicas[i].disk.save(hardState: ready.hardState, entries: ready.entries)
     }
 
     mutating func apply(_ entry: RaftEntry, on i: Int, id: RaftNodeID) {
