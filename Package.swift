@@ -98,6 +98,9 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tokmesh-server", dependencies: ["TokMeshServer"]),
+        .executableTarget(name: "tokmesh-bench-raft", dependencies: [
+            "TokMeshRaft", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         .executableTarget(name: "tokmesh-sim", dependencies: ["TokMeshSimulation", "TokMeshRaft"]),
         .executableTarget(name: "tokmesh-bench-wal", dependencies: ["TokMeshCore", "TokMeshStorage"]),
         .testTarget(name: "TokMeshCoreTests", dependencies: ["TokMeshCore"]),
