@@ -63,16 +63,22 @@ while !arguments.isEmpty {
     }
 }
 
+options.checkLinearizability = false  // checked below, with a clock
 let seeds: [UInt64] = single.map { [$0] } ?? (0..<UInt64(count)).map { first + $0 }
 let clock = ContinuousClock()
 let started = clock.now
 var failures: [UInt64] = []
 var electionMillis: [Int] = [], commitMillis: [Int] = []
 var worstCheck: (steps: Int, seed: UInt64) = (0, 0)
+var worstCheckTime: (duration: Duration, seed: UInt64) = (.zero, 0)
 var operations = 0, completed = 0, undecided = 0
 for seed in seeds {
     var simulation = RaftSimulation(seed: seed, options: options)
-    let report = simulation.run()
+    var report = simulation.run()
+    let checkStart = clock.now
+    (report.linearizability, report.checkSteps) = LinearizabilityChecker.checkWithStats(report.history)
+    let checkTime = clock.now - checkStart
+    if checkTime > worstCheckTime.duration { worstCheckTime = (checkTime, seed) }
     operations += report.operations
     completed += report.completedOperations
     electionMillis += report.electionMillis
@@ -101,7 +107,8 @@ func percentile(_ values: [Int], _ p: Double) -> String {
 
 print("raft: seeds=\(seeds.count) failures=\(failures.count) seeds/s=\(String(Int(Double(seeds.count) / max(seconds, 0.001)))) "
       + "operations=\(operations) completed=\(completed) undecided-checks=\(undecided)")
-print("raft: worst linearizability check: \(worstCheck.steps) search steps (seed \(worstCheck.seed))")
+let worstMicros = worstCheckTime.duration.components.seconds * 1_000_000 + worstCheckTime.duration.components.attoseconds / 1_000_000_000_000
+print("raft: worst linearizability check: \(worstMicros) µs (seed \(worstCheckTime.seed)); most search steps \(worstCheck.steps) (seed \(worstCheck.seed))")
 print("raft: election after a leader crash (simulated ms): n=\(electionMillis.count) median=\(percentile(electionMillis, 0.5)) p90=\(percentile(electionMillis, 0.9)) max=\(percentile(electionMillis, 1))")
 func ticks(_ values: [Int], _ p: Double, tickMillis: Int) -> String {
     guard !values.isEmpty else { return "-" }
