@@ -4,13 +4,19 @@
 // clocks, threads, I/O or unseeded randomness inside. Implemented: elections with PreVote and
 // CheckQuorum leases, log replication with conflict back-off and a bounded number of appends in
 // flight per follower, the current-term commit rule, ReadIndex reads confirmed by a heartbeat
-// round, and leadership transfer with TimeoutNow. The log is held in memory (the control-plane
-// log is small; compaction by snapshot comes with the membership work).
+// round, leadership transfer with TimeoutNow, and single-server membership changes (learners,
+// promotion, demotion, removal) effective when applied, one at a time. The log is held in
+// memory (the control-plane log is small; compaction by snapshot is still to come).
 
 public struct RaftNode: Sendable {
     public let id: RaftNodeID
     private let config: RaftConfig
-    private let voters: [RaftNodeID]
+    public private(set) var membership: RaftMembership
+    /// `membership.voters` sorted, and every other member sorted (kept in step with it).
+    private var voters: [RaftNodeID] = []
+    private var peers: [RaftNodeID] = []
+    /// The index of the last membership change this leader proposed (one at a time).
+    private var pendingConfIndex: UInt64 = 0
 
     public private(set) var term: UInt64
     public private(set) var vote: RaftNodeID
@@ -65,11 +71,10 @@ public struct RaftNode: Sendable {
     /// A node starting from what it persisted (nothing, on first start). `applied` is the index
     /// the driver's state machine already holds.
     public init(config: RaftConfig, hardState: RaftHardState = RaftHardState(), entries: [RaftEntry] = [], applied: UInt64 = 0) {
-        precondition(config.voters.contains(config.id), "a node must be one of the voters")
         precondition(entries.enumerated().allSatisfy { $0.element.index == UInt64($0.offset + 1) }, "entries must start at 1 without gaps")
         id = config.id
         self.config = config
-        voters = config.voters.sorted()
+        membership = RaftMembership(voters: Set(config.voters), learners: Set(config.learners).subtracting(config.voters))
         term = hardState.term
         vote = hardState.vote
         log = [RaftEntry(term: 0, index: 0)] + entries
@@ -78,8 +83,17 @@ public struct RaftNode: Sendable {
         self.applied = min(applied, commit)
         lastHardState = hardState
         rng = config.seed
+        // Committed membership changes took effect before the restart.
+        for entry in log[1..<Int(commit) + 1] where entry.isConfChange {
+            if let change = RaftConfChange(encoded: entry.data) { membership.apply(change) }
+        }
+        voters = membership.voters.sorted()
+        peers = membership.members.subtracting([id]).sorted()
         resetElectionTimeout()
     }
+
+    /// This node may vote and campaign.
+    public var isVoter: Bool { membership.voters.contains(id) }
 
     // MARK: log
 
@@ -135,7 +149,11 @@ public struct RaftNode: Sendable {
         } else {
             electionElapsed += 1
             if electionElapsed >= randomizedElectionTimeout {
-                campaign(preVote: config.preVote, transfer: false)
+                if isVoter {
+                    campaign(preVote: config.preVote, transfer: false)
+                } else {
+                    resetElectionTimeout()
+                }
             }
         }
     }
@@ -184,7 +202,9 @@ public struct RaftNode: Sendable {
         heartbeatElapsed = 0
         electionElapsed = 0
         progress = [:]
-        for peer in voters where peer != id { progress[peer] = Progress(next: lastIndex + 1) }
+        for peer in peers { progress[peer] = Progress(next: lastIndex + 1) }
+        // Membership changes still in the log may not be applied yet.
+        pendingConfIndex = lastIndex
         // A no-op of the new term: it commits the earlier entries (§5.4.2, §8).
         log.append(RaftEntry(term: term, index: lastIndex + 1))
         maybeCommit()
@@ -201,6 +221,43 @@ public struct RaftNode: Sendable {
         maybeCommit()
         broadcastAppend()
         return lastIndex
+    }
+
+    /// Proposes a membership change (leader only), once the previous one is applied and an
+    /// entry of this term is committed. The leader never removes or demotes itself: transfer
+    /// leadership first. Returns the entry's index.
+    public mutating func proposeConfChange(_ change: RaftConfChange) throws(RaftProposalError) -> UInt64 {
+        guard role == .leader else { throw .notLeader(hint: leader) }
+        guard transferee == 0 else { throw .transferring }
+        guard termAt(commit) == term, pendingConfIndex <= applied else { throw .notReady }
+        switch change {
+        case .demote(let node), .remove(let node): if node == id { throw .invalidChange }
+        default: break
+        }
+        var next = membership
+        next.apply(change)
+        guard next != membership, !next.voters.isEmpty else { throw .invalidChange }
+        log.append(RaftEntry(term: term, index: lastIndex + 1, data: change.encoded, isConfChange: true))
+        pendingConfIndex = lastIndex
+        maybeCommit()
+        broadcastAppend()
+        return lastIndex
+    }
+
+    /// A committed membership change being applied.
+    private mutating func applyConfChange(_ change: RaftConfChange) {
+        membership.apply(change)
+        voters = membership.voters.sorted()
+        peers = membership.members.subtracting([id]).sorted()
+        guard role == .leader else {
+            if !isVoter && (role == .candidate || role == .preCandidate) { becomeFollower(term: term, leader: 0) }
+            return
+        }
+        for peer in peers where progress[peer] == nil { progress[peer] = Progress(next: lastIndex + 1) }
+        for peer in progress.keys where !peers.contains(peer) { progress[peer] = nil }
+        if transferee != 0 && !membership.voters.contains(transferee) { transferee = 0 }
+        maybeCommit()
+        for peer in peers where progress[peer]?.match == 0 { sendAppend(to: peer) }
     }
 
     /// Asks for a linearizable read point tagged `context` (unique per request). It appears in
@@ -290,6 +347,8 @@ public struct RaftNode: Sendable {
     }
 
     private mutating func handleVoteRequest(_ m: RaftMessage) {
+        // Learners do not vote, and only voters are elected.
+        guard isVoter, membership.voters.contains(m.from) else { return }
         let preVote = m.kind == .preVote
         let canVote = vote == m.from || (vote == 0 && leader == 0) || (preVote && m.term > term)
         let logUpToDate = m.logTerm > lastTerm || (m.logTerm == lastTerm && m.index >= lastIndex)
@@ -311,6 +370,7 @@ public struct RaftNode: Sendable {
         guard role == expected else { return }
         if m.kind == .voteResponse && m.term != term { return }
         if m.kind == .preVoteResponse && !m.reject && m.term != term + 1 { return }
+        guard membership.voters.contains(m.from) else { return }
         votes[m.from] = !m.reject
         let granted = votes.values.filter { $0 }.count
         let rejected = votes.values.filter { !$0 }.count
@@ -402,7 +462,7 @@ public struct RaftNode: Sendable {
         }
         progress[m.from] = pr
         if pr.match < lastIndex { sendAppend(to: m.from) }
-        if m.readContext != 0, let i = pendingReads.firstIndex(where: { $0.context == m.readContext }) {
+        if m.readContext != 0, membership.voters.contains(m.from), let i = pendingReads.firstIndex(where: { $0.context == m.readContext }) {
             pendingReads[i].acks.insert(m.from)
             if pendingReads[i].acks.count >= quorum { releaseReads(upTo: i) }
         }
@@ -435,11 +495,11 @@ public struct RaftNode: Sendable {
     }
 
     private mutating func broadcastAppend() {
-        for peer in voters where peer != id { sendAppend(to: peer) }
+        for peer in peers { sendAppend(to: peer) }
     }
 
     private mutating func broadcastHeartbeat(context: UInt64) {
-        for peer in voters where peer != id {
+        for peer in peers {
             var m = RaftMessage(kind: .heartbeat, from: id, to: peer, term: term)
             m.commit = min(commit, progress[peer]?.match ?? 0)
             m.readContext = context
@@ -447,7 +507,8 @@ public struct RaftNode: Sendable {
         }
     }
 
-    /// §5.3-5.4: the highest index a quorum holds becomes committed if it is of this term.
+    /// §5.3-5.4: the highest index a quorum of voters holds becomes committed if it is of
+    /// this term.
     private mutating func maybeCommit() {
         var matches = voters.map { $0 == id ? lastIndex : progress[$0]?.match ?? 0 }
         matches.sort(by: >)
@@ -482,6 +543,9 @@ public struct RaftNode: Sendable {
     public mutating func advance(_ ready: RaftReady) {
         if let h = ready.hardState { lastHardState = h }
         if let last = ready.entries.last, last.index <= lastIndex, log[Int(last.index)] == last { stableIndex = max(stableIndex, last.index) }
+        for entry in ready.committedEntries where entry.isConfChange && entry.index > applied {
+            if let change = RaftConfChange(encoded: entry.data) { applyConfChange(change) }
+        }
         if let last = ready.committedEntries.last { applied = max(applied, last.index) }
         outbox.removeFirst(min(outbox.count, ready.messages.count))
         readStates.removeFirst(min(readStates.count, ready.readStates.count))

@@ -9,12 +9,78 @@ public struct RaftEntry: Sendable, Equatable, Hashable {
     public var term: UInt64
     public var index: UInt64
     public var data: [UInt8]
+    /// A membership change (`data` is its encoding) rather than a state-machine command.
+    public var isConfChange: Bool
 
-    public init(term: UInt64, index: UInt64, data: [UInt8] = []) {
+    public init(term: UInt64, index: UInt64, data: [UInt8] = [], isConfChange: Bool = false) {
         self.term = term
         self.index = index
         self.data = data
+        self.isConfChange = isConfChange
     }
+}
+
+/// A single-server membership change (§4.1 of the thesis), effective when applied.
+public enum RaftConfChange: Sendable, Equatable, Hashable {
+    /// A new member that replicates but neither votes nor counts.
+    case addLearner(RaftNodeID)
+    /// A learner (or a new node) becomes a voter.
+    case promote(RaftNodeID)
+    /// A voter becomes a learner; it stays a member.
+    case demote(RaftNodeID)
+    /// The node leaves the group.
+    case remove(RaftNodeID)
+
+    public var node: RaftNodeID {
+        switch self {
+        case .addLearner(let id), .promote(let id), .demote(let id), .remove(let id): id
+        }
+    }
+
+    public var encoded: [UInt8] {
+        let op: UInt8 = switch self {
+        case .addLearner: 1
+        case .promote: 2
+        case .demote: 3
+        case .remove: 4
+        }
+        return [op] + (0..<8).map { UInt8(truncatingIfNeeded: node >> UInt64(8 * $0)) }
+    }
+
+    public init?(encoded bytes: [UInt8]) {
+        guard bytes.count == 9 else { return nil }
+        let id = (0..<8).reduce(UInt64(0)) { $0 | UInt64(bytes[1 + $1]) << UInt64(8 * $1) }
+        switch bytes[0] {
+        case 1: self = .addLearner(id)
+        case 2: self = .promote(id)
+        case 3: self = .demote(id)
+        case 4: self = .remove(id)
+        default: return nil
+        }
+    }
+}
+
+/// Who votes and who only replicates.
+public struct RaftMembership: Sendable, Equatable {
+    public var voters: Set<RaftNodeID>
+    public var learners: Set<RaftNodeID> = []
+
+    public init(voters: Set<RaftNodeID>, learners: Set<RaftNodeID> = []) {
+        self.voters = voters
+        self.learners = learners
+    }
+
+    /// Applies a change; applying it again changes nothing.
+    public mutating func apply(_ change: RaftConfChange) {
+        switch change {
+        case .addLearner(let id): if !voters.contains(id) { learners.insert(id) }
+        case .promote(let id): learners.remove(id); voters.insert(id)
+        case .demote(let id): if voters.count > 1 && voters.remove(id) != nil { learners.insert(id) }
+        case .remove(let id): if voters.count > 1 || !voters.contains(id) { voters.remove(id); learners.remove(id) }
+        }
+    }
+
+    public var members: Set<RaftNodeID> { voters.union(learners) }
 }
 
 /// What must be on disk before the messages of the same Ready are sent.
@@ -98,14 +164,20 @@ public enum RaftProposalError: Error, Sendable, Equatable {
     case notLeader(hint: RaftNodeID)
     /// A leadership transfer is in progress.
     case transferring
-    /// A new leader has not committed an entry of its term yet (ReadIndex must wait).
+    /// A new leader has not committed an entry of its term yet (ReadIndex and membership
+    /// changes must wait), or a membership change is still being applied.
     case notReady
+    /// The change is not allowed: removing or demoting the leader (transfer first), a change
+    /// that names no member, or one that would leave no voter.
+    case invalidChange
 }
 
 /// Timing and limits, in ticks and entries.
 public struct RaftConfig: Sendable {
     public var id: RaftNodeID
+    /// The initial membership (later changes come from the log).
     public var voters: [RaftNodeID]
+    public var learners: [RaftNodeID] = []
     public var electionTicks = 10
     public var heartbeatTicks = 1
     public var preVote = true

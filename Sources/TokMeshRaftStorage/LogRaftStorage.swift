@@ -1,6 +1,6 @@
 // LogRaftStorage: a Raft node's hard state and log on the segmented log engine of spec/02 §3
 // (`<data_dir>/raft/`, kind `raft`, always fsynced): every save appends an entry record per
-// entry and a hard-state record, then fdatasyncs. The log is append-only, so an entry whose
+// entry (term, index, a membership-change flag, data) and a hard-state record, then fdatasyncs. The log is append-only, so an entry whose
 // index is already present means the log was cut there (§5.3); opening replays the records in
 // order to the current hard state and log. A torn tail is cut by the engine; corruption before
 // the tail refuses to open (spec/07 §5: dropping acknowledged Raft entries breaks safety).
@@ -83,16 +83,17 @@ public final class LogRaftStorage: RaftStorage {
 
     static func encode(_ e: RaftEntry) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(16 + e.data.count)
+        out.reserveCapacity(17 + e.data.count)
         put(e.term, into: &out)
         put(e.index, into: &out)
+        out.append(e.isConfChange ? 1 : 0)
         out += e.data
         return out
     }
 
     static func decodeEntry(_ bytes: [UInt8]) -> RaftEntry? {
-        guard bytes.count >= 16 else { return nil }
-        return RaftEntry(term: get(bytes, 0), index: get(bytes, 8), data: Array(bytes[16...]))
+        guard bytes.count >= 17, bytes[16] <= 1 else { return nil }
+        return RaftEntry(term: get(bytes, 0), index: get(bytes, 8), data: Array(bytes[17...]), isConfChange: bytes[16] == 1)
     }
 
     static func encode(_ h: RaftHardState) -> [UInt8] {

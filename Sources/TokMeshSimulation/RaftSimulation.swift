@@ -35,6 +35,10 @@ public struct RaftSimulationOptions: Sendable {
     public var crashPercent = 10
     public var partitionPercent = 10
     public var transferPercent = 5
+    /// Per-round chance of a membership change proposed on the leader: demote or remove a
+    /// voter that is not the leader, add a non-member as learner, promote or remove a learner
+    /// (between 2 and 5 voters).
+    public var membershipPercent = 10
     /// The driver's rule: hard state and entries on disk before the Ready's messages leave.
     public var persistBeforeSend = true
     public var rules = RaftRules()
@@ -56,6 +60,7 @@ public struct RaftSimulationOptions: Sendable {
         o.crashPercent = 40
         o.partitionPercent = 40
         o.leaderCrashPercent = 70
+        o.membershipPercent = 0
         o.slowPercent = 10
         o.maxEntriesPerAppend = 1
         o.stopAtViolation = true
@@ -75,6 +80,8 @@ public struct RaftSimulationReport: Sendable {
     public var operations = 0
     public var completedOperations = 0
     public var committedEntries: UInt64 = 0
+    /// Membership changes committed.
+    public var membershipChanges = 0
     /// Simulated milliseconds from a leader's crash to the next leader's election.
     public var electionMillis: [Int] = []
     /// Simulated milliseconds from a proposal to its apply on the proposing leader.
@@ -259,11 +266,31 @@ public struct RaftSimulation {
             blockedHolds = random.percent(50)
             leaderCrashedAt = nil
         }
+        if options.membershipPercent > 0 && random.percent(options.membershipPercent) { changeMembership() }
         if random.percent(options.transferPercent), let leader = ids.first(where: { replicas[Int($0 - 1)].node?.role == .leader }) {
             let target = ids[random.below(ids.count)]
             replicas[Int(leader - 1)].node!.transferLeadership(to: target)
             drive(leader)
         }
+    }
+
+    mutating func changeMembership() {
+        guard let leader = ids.first(where: { replicas[Int($0 - 1)].node?.role == .leader }) else { return }
+        let membership = replicas[Int(leader - 1)].node!.membership
+        var choices: [RaftConfChange] = []
+        for id in ids where id != leader {
+            if membership.voters.contains(id) {
+                if membership.voters.count > 2 { choices += [.demote(id), .remove(id)] }
+            } else if membership.learners.contains(id) {
+                if membership.voters.count < 5 { choices.append(.promote(id)) }
+                choices.append(.remove(id))
+            } else {
+                choices.append(.addLearner(id))
+            }
+        }
+        guard !choices.isEmpty else { return }
+        _ = try? replicas[Int(leader - 1)].node!.proposeConfChange(choices[random.below(choices.count)])
+        drive(leader)
     }
 
     mutating func crash(_ id: RaftNodeID) {
@@ -345,6 +372,7 @@ public struct RaftSimulation {
         } else {
             committed[entry.index] = entry
             committedUpTo = max(committedUpTo, entry.index)
+            if entry.isConfChange { report.membershipChanges += 1 }
             report.committedEntries = committedUpTo
         }
         if let (key, value) = Self.decodePut(entry.data) { replicas[i].store[key] = value }

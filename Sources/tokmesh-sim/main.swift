@@ -71,7 +71,7 @@ var failures: [UInt64] = []
 var electionMillis: [Int] = [], commitMillis: [Int] = []
 var worstCheck: (steps: Int, seed: UInt64) = (0, 0)
 var worstCheckTime: (duration: Duration, seed: UInt64) = (.zero, 0)
-var operations = 0, completed = 0, undecided = 0
+var operations = 0, completed = 0, undecided = 0, membershipChanges = 0
 for seed in seeds {
     var simulation = RaftSimulation(seed: seed, options: options)
     var report = simulation.run()
@@ -80,6 +80,7 @@ for seed in seeds {
     let checkTime = clock.now - checkStart
     if checkTime > worstCheckTime.duration { worstCheckTime = (checkTime, seed) }
     operations += report.operations
+    membershipChanges += report.membershipChanges
     completed += report.completedOperations
     electionMillis += report.electionMillis
     commitMillis += report.commitMillis
@@ -106,7 +107,7 @@ func percentile(_ values: [Int], _ p: Double) -> String {
 }
 
 print("raft: seeds=\(seeds.count) failures=\(failures.count) seeds/s=\(String(Int(Double(seeds.count) / max(seconds, 0.001)))) "
-      + "operations=\(operations) completed=\(completed) undecided-checks=\(undecided)")
+      + "operations=\(operations) completed=\(completed) membership-changes=\(membershipChanges) undecided-checks=\(undecided)")
 let worstMicros = worstCheckTime.duration.components.seconds * 1_000_000 + worstCheckTime.duration.components.attoseconds / 1_000_000_000_000
 print("raft: worst linearizability check: \(worstMicros) µs (seed \(worstCheckTime.seed)); most search steps \(worstCheck.steps) (seed \(worstCheck.seed))")
 print("raft: election after a leader crash (simulated ms): n=\(electionMillis.count) median=\(percentile(electionMillis, 0.5)) p90=\(percentile(electionMillis, 0.9)) max=\(percentile(electionMillis, 1))")

@@ -281,3 +281,63 @@ struct Cluster {
         #expect(Array(restarted.entries()) == Array(c.nodes[2]!.entries()))
     }
 }
+
+@Suite struct RaftMembershipTests {
+    @Test("§4.1 (thesis): a learner replicates but neither votes nor counts; promoted, it counts")
+    func learnerThenVoter() throws {
+        var c = Cluster(3)
+        c.elect(1)
+        // Node 4 starts outside the group and joins as a learner.
+        var config = RaftConfig(id: 4, voters: [1, 2, 3], seed: 4)
+        config.preVote = true
+        c.nodes[4] = RaftNode(config: config)
+        c.disks[4] = (RaftHardState(), [])
+        _ = try c.nodes[1]!.proposeConfChange(.addLearner(4))
+        c.stabilize()
+        c.tickAll(2)
+        #expect(c.nodes[1]!.membership.learners == [4] && c.nodes[4]!.membership.learners == [4])
+        #expect(c.applied[4]!.count == c.applied[1]!.count)
+        // It never campaigns, and a quorum still needs two of the three voters.
+        for _ in 0..<60 { c.nodes[4]!.tick() }
+        c.stabilize()
+        #expect(c.nodes[4]!.role == .follower && c.leaders() == [1])
+        c.cut = [[1, 2], [1, 3]]
+        let before = c.nodes[1]!.commit
+        _ = try c.nodes[1]!.propose([1])
+        c.stabilize()
+        #expect(c.nodes[1]!.commit == before, "a learner's acknowledgement does not commit")
+        c.cut = []
+        c.tickAll(2)
+        _ = try c.nodes[1]!.proposeConfChange(.promote(4))
+        c.tickAll(2)
+        #expect(c.nodes[1]!.membership.voters == [1, 2, 3, 4] && c.nodes[4]!.isVoter)
+    }
+
+    @Test("one change at a time; the leader neither removes nor demotes itself; demotion keeps the member")
+    func changeRules() throws {
+        var c = Cluster(3)
+        c.elect(1)
+        _ = try c.nodes[1]!.proposeConfChange(.demote(3))
+        #expect(throws: RaftProposalError.notReady) { _ = try c.nodes[1]!.proposeConfChange(.remove(2)) }
+        c.tickAll(2)
+        #expect(c.nodes[1]!.membership == RaftMembership(voters: [1, 2], learners: [3]))
+        #expect(throws: RaftProposalError.invalidChange) { _ = try c.nodes[1]!.proposeConfChange(.remove(1)) }
+        #expect(throws: RaftProposalError.invalidChange) { _ = try c.nodes[1]!.proposeConfChange(.demote(1)) }
+        #expect(throws: RaftProposalError.invalidChange) { _ = try c.nodes[1]!.proposeConfChange(.addLearner(3)) }
+        _ = try c.nodes[1]!.proposeConfChange(.remove(3))
+        c.tickAll(2)
+        #expect(c.nodes[1]!.membership == RaftMembership(voters: [1, 2]))
+        #expect(throws: RaftProposalError.notLeader(hint: 1)) { _ = try c.nodes[2]!.proposeConfChange(.addLearner(3)) }
+    }
+
+    @Test("a restarted node rebuilds its membership from the committed changes in its log")
+    func membershipSurvivesRestart() throws {
+        var c = Cluster(3)
+        c.elect(1)
+        _ = try c.nodes[1]!.proposeConfChange(.demote(3))
+        c.tickAll(2)
+        let (hard, entries) = c.disks[2]!
+        let restarted = RaftNode(config: RaftConfig(id: 2, voters: [1, 2, 3], seed: 2), hardState: hard, entries: entries)
+        #expect(restarted.membership == RaftMembership(voters: [1, 2], learners: [3]))
+    }
+}
