@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "TokMeshProto", dependencies: ["TokMeshCore"]),
         // Raft as a pure state machine (issue 6), and the deterministic simulator that checks it.
         .target(name: "TokMeshRaft"),
-        .target(name: "TokMeshSimulation", dependencies: ["TokMeshRaft"]),
+        .target(name: "TokMeshSimulation", dependencies: ["TokMeshRaft", "TokMeshCore"]),
         .target(name: "TokMeshRaftStorage", dependencies: ["TokMeshRaft", "TokMeshStorage"]),
         // The RESP wire (spec/05): parser, writer and command table as pure state machines.
         .target(name: "TokMeshRESP", dependencies: ["TokMeshCore"]),
@@ -109,7 +109,7 @@ let package = Package(
         .testTarget(name: "TokMeshProtoTests", dependencies: ["TokMeshProto", "TokMeshCore"]),
         .testTarget(name: "TokMeshRaftTests", dependencies: ["TokMeshRaft"]),
         .testTarget(name: "TokMeshRaftStorageTests", dependencies: ["TokMeshRaftStorage", "TokMeshRaft"]),
-        .testTarget(name: "TokMeshSimulationTests", dependencies: ["TokMeshSimulation", "TokMeshRaft"]),
+        .testTarget(name: "TokMeshSimulationTests", dependencies: ["TokMeshSimulation", "TokMeshRaft", "TokMeshCore"]),
         .testTarget(name: "TokMeshRESPTests", dependencies: ["TokMeshRESP", "TokMeshCore"]),
         .testTarget(name: "TokMeshRPCTests", dependencies: [
             "TokMeshRPC", "TokMeshHTTP", "TokMeshProto", "TokMeshCore",

@@ -323,18 +323,13 @@ public struct RaftNode: Sendable {
         switch m.kind {
         case .preVote, .vote:
             handleVoteRequest(m)
-        case .append:
+        case .append, .heartbeat:
+            // A candidate of the same term learns who won (§5.2).
             if role != .follower && m.term == term { becomeFollower(term: term, leader: m.from) }
             guard role == .follower else { return }
             leader = m.from
             electionElapsed = 0
-            handleAppend(m)
-        case .heartbeat:
-            if role != .follower && m.term == term { becomeFollower(term: term, leader: m.from) }
-            guard role == .follower else { return }
-            leader = m.from
-            electionElapsed = 0
-            handleHeartbeat(m)
+            if m.kind == .append { handleAppend(m) } else { handleHeartbeat(m) }
         case .timeoutNow:
             if role == .follower { campaign(preVote: false, transfer: true) }
         case .preVoteResponse, .voteResponse:

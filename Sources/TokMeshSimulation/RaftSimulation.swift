@@ -6,6 +6,7 @@
 // Ready contract: persist, send, apply, serve reads, advance. Safety is checked after every
 // event (election safety, log matching, leader completeness, state-machine safety) and the
 // client history is checked for linearizability at the end.
+import TokMeshCore
 import TokMeshRaft
 
 public struct RaftSimulationOptions: Sendable {
@@ -99,19 +100,12 @@ public struct RaftSimulationReport: Sendable {
     public var passed: Bool { safe && livenessFailures.isEmpty }
 }
 
-/// The simulator's generator (SplitMix64): the same seed, the same run.
-struct SimulationRandom {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
-    mutating func percent(_ p: Int) -> Bool { below(100) < p }
+/// The simulator's choices come from one SplitMix64: the same seed, the same run.
+extension SplitMix64 {
+    /// Uniform in 0..<n; 0 without drawing when n ≤ 1.
+    public mutating func below(_ n: Int) -> Int { n <= 1 ? 0 : Int(next() % UInt64(n)) }
+    /// True with probability p/100.
+    public mutating func percent(_ p: Int) -> Bool { below(100) < p }
 }
 
 public struct RaftSimulation {
@@ -144,7 +138,7 @@ public struct RaftSimulation {
 
     let seed: UInt64
     let options: RaftSimulationOptions
-    var random: SimulationRandom
+    var random: SplitMix64
     var now = 0
     var sequence = 0
     var replicas: [Replica]
@@ -170,7 +164,7 @@ public struct RaftSimulation {
     public init(seed: UInt64, options: RaftSimulationOptions = RaftSimulationOptions()) {
         self.seed = seed
         self.options = options
-        var random = SimulationRandom(seed: seed)
+        var random = SplitMix64(seed: seed)
         entriesPerAppend = options.maxEntriesPerAppend ?? [1, 4, 64][random.below(3)]
         self.random = random
         ids = (1...UInt64(options.nodes)).map { $0 }

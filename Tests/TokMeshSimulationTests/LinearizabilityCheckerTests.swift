@@ -8,29 +8,13 @@
 /// check the step budget, determinism and the statistics. Everything is seeded and deterministic.
 import Testing
 @testable import TokMeshSimulation
+import TokMeshCore
 
 // MARK: - Helpers
 
-/// SplitMix64: a tiny deterministic generator for the seeded tests.
-struct LinCheckRNG {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<n (n > 0).
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(n)) }
-
-    /// True with probability percent/100.
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-}
+/// The seeded tests draw from TokMeshCore's SplitMix64 (`below`/`percent` come with the
+/// simulator).
+typealias LinCheckRNG = SplitMix64
 
 private func put(_ client: Int, _ key: String, _ value: String, _ invoked: Int, _ returned: Int?) -> KVOperation {
     KVOperation(client: client, kind: .put(key: key, value: value), invokedAt: invoked, returnedAt: returned)
@@ -77,7 +61,7 @@ struct LinearizableHistoryGenerator {
                 invoked += 1
                 let key = keys[rng.below(keys.count)]
                 let kind: KVOperation.Kind
-                if rng.chance(putPercent) {
+                if rng.percent(putPercent) {
                     nextValue += 1
                     let value = valueSpace.map { "v\(rng.below($0))" } ?? "v\(nextValue)"
                     kind = .put(key: key, value: value)
@@ -85,11 +69,11 @@ struct LinearizableHistoryGenerator {
                     kind = .get(key: key, observed: nil)
                 }
                 history.append(KVOperation(client: c, kind: kind, invokedAt: time, returnedAt: nil))
-                pending[c] = (history.count - 1, false, rng.chance(crashPercent))
+                pending[c] = (history.count - 1, false, rng.percent(crashPercent))
                 continue
             }
             if !p.applied {
-                if p.crashes && rng.chance(50) {
+                if p.crashes && rng.percent(50) {
                     // Crash before taking effect.
                     if case .get(let key, _) = history[p.index].kind {
                         history[p.index].kind = .get(key: key, observed: "garbage")
@@ -413,14 +397,14 @@ private func bruteForceLinearizable(_ history: [KVOperation]) -> Bool {
             let n = 2 + rng.below(6)
             var history: [KVOperation] = []
             for _ in 0..<n {
-                let key = ["a", "b"][rng.below(rng.chance(70) ? 1 : 2)]
+                let key = ["a", "b"][rng.below(rng.percent(70) ? 1 : 2)]
                 let invoked = rng.below(10)
-                let returned: Int? = rng.chance(12) ? nil : invoked + rng.below(6)
+                let returned: Int? = rng.percent(12) ? nil : invoked + rng.below(6)
                 let value = ["1", "2", "3"][rng.below(3)]
-                if rng.chance(50) {
+                if rng.percent(50) {
                     history.append(put(rng.below(4), key, value, invoked, returned))
                 } else {
-                    history.append(get(rng.below(4), key, rng.chance(20) ? nil : value, invoked, returned))
+                    history.append(get(rng.below(4), key, rng.percent(20) ? nil : value, invoked, returned))
                 }
             }
             let expected = bruteForceLinearizable(history)
