@@ -342,8 +342,12 @@ public struct RaftNode: Sendable {
     }
 
     private mutating func handleVoteRequest(_ m: RaftMessage) {
-        // Learners do not vote, and only voters are elected.
-        guard isVoter, membership.voters.contains(m.from) else { return }
+        // Anyone who is asked answers, learners and nodes that do not know the candidate
+        // included: changes take effect when applied, so this node may have been promoted (or
+        // the candidate added) without knowing it yet, and refusing would leave the new
+        // configuration without a quorum (etcd's TestLearnerCanVote). Votes are counted by the
+        // candidate's own configuration; two adjacent single-server configurations share a
+        // member of every quorum, so election safety holds.
         let preVote = m.kind == .preVote
         let canVote = vote == m.from || (vote == 0 && leader == 0) || (preVote && m.term > term)
         let logUpToDate = m.logTerm > lastTerm || (m.logTerm == lastTerm && m.index >= lastIndex)

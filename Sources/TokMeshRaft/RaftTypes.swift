@@ -22,7 +22,7 @@ public struct RaftEntry: Sendable, Equatable, Hashable {
 
 /// A single-server membership change (§4.1 of the thesis), effective when applied.
 public enum RaftConfChange: Sendable, Equatable, Hashable {
-    /// A new member that replicates but neither votes nor counts.
+    /// A new member that replicates but never campaigns and is not counted in quorums.
     case addLearner(RaftNodeID)
     /// A learner (or a new node) becomes a voter.
     case promote(RaftNodeID)

@@ -524,7 +524,11 @@ public struct RaftSimulation {
     mutating func finish() {
         if report.violations.isEmpty || !options.stopAtViolation {
             if !replicas.contains(where: { $0.node?.role == .leader }) {
-                report.livenessFailures.append("no leader at the end of the \(options.settleMillis) ms fault-free period")
+                let states = zip(ids, replicas).map { id, r in
+                    guard let n = r.node else { return "node \(id): down" }
+                    return "node \(id): \(n.role) term \(n.term) leader \(n.leader) last \(n.lastIndex) commit \(n.commit) voters \(n.membership.voters.sorted()) learners \(n.membership.learners.sorted())"
+                }
+                report.livenessFailures.append("no leader at the end of the \(options.settleMillis) ms fault-free period; " + states.joined(separator: "; "))
             }
         }
         report.history = history

@@ -313,6 +313,27 @@ struct Cluster {
         #expect(c.nodes[1]!.membership.voters == [1, 2, 3, 4] && c.nodes[4]!.isVoter)
     }
 
+    @Test("a node that thinks it is a learner still grants a vote: it may have been promoted without knowing")
+    func learnerCanVote() throws {
+        var c = Cluster(3)
+        c.elect(1)
+        _ = try c.nodes[1]!.proposeConfChange(.demote(3))
+        c.tickAll(2)
+        // The promotion commits with node 2's acknowledgement; node 3 never hears of it.
+        c.cut = [[1, 3]]
+        _ = try c.nodes[1]!.proposeConfChange(.promote(3))
+        c.stabilize()
+        #expect(c.nodes[2]!.membership.voters == [1, 2, 3])
+        #expect(c.nodes[3]!.membership == RaftMembership(voters: [1, 2], learners: [3]))
+        // Node 1 is lost: node 2 needs node 3's vote, which node 3 gives as a learner.
+        c.nodes[1] = nil
+        c.cut = []
+        for _ in 0..<60 where c.leaders().isEmpty { c.tickAll(1) }
+        #expect(c.leaders() == [2])
+        c.tickAll(2)
+        #expect(c.nodes[3]!.isVoter)
+    }
+
     @Test("one change at a time; the leader neither removes nor demotes itself; demotion keeps the member")
     func changeRules() throws {
         var c = Cluster(3)
