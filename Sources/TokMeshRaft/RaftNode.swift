@@ -5,8 +5,11 @@
 // CheckQuorum leases, log replication with conflict back-off and a bounded number of appends in
 // flight per follower, the current-term commit rule, ReadIndex reads confirmed by a heartbeat
 // round, leadership transfer with TimeoutNow, and single-server membership changes (learners,
-// promotion, demotion, removal) effective when applied, one at a time. The log is held in
-// memory (the control-plane log is small; compaction by snapshot is still to come).
+// promotion, demotion, removal) effective when applied, one at a time, and log compaction: once
+// `snapshotThreshold` entries are applied past the last snapshot the node asks its driver for
+// one (`snapshotDue`, `compact(data:)`), keeps `snapshotTrailing` entries behind it, and sends a
+// follower that needs a compacted entry the snapshot in chunks instead. The log after the last
+// compaction is held in memory (the control-plane log is small).
 
 public struct RaftNode: Sendable {
     public let id: RaftNodeID
@@ -23,8 +26,17 @@ public struct RaftNode: Sendable {
     public private(set) var commit: UInt64
     public private(set) var role: RaftRole = .follower
     public private(set) var leader: RaftNodeID = 0
-    /// Entries by index; index 0 is a sentinel of term 0.
+    /// Entries from `logStart` on: `log[0]` is the entry at `logStart` (a compacted one, kept
+    /// for its term, or the snapshot's index and term, or the sentinel of index 0).
     private var log: [RaftEntry]
+    /// The index of `log[0]`; entries after it can be sent, entries before it are compacted.
+    public private(set) var logStart: UInt64
+    /// The newest snapshot (taken here or installed), sent to followers that need it.
+    public private(set) var snapshot: RaftSnapshot?
+    /// An installed snapshot the driver has not taken with a Ready yet.
+    private var pendingSnapshot: RaftSnapshot?
+    /// A snapshot arriving in chunks: its meta and the bytes so far.
+    private var incoming: (meta: RaftSnapshotMeta, bytes: [UInt8])?
     /// Highest index handed to the driver to persist and confirmed by `advance`.
     private var stableIndex: UInt64
     /// Highest index handed to the driver to apply.
@@ -60,6 +72,10 @@ public struct RaftNode: Sendable {
         var recentActive = false
         /// The commit index the last append to this follower carried.
         var sentCommit: UInt64 = 0
+        /// A snapshot being sent instead of appends: its index and where the next chunk
+        /// starts (one chunk in flight at a time; a heartbeat response resends it).
+        var snapshotIndex: UInt64?
+        var snapshotOffset = 0
     }
 
     struct PendingRead: Sendable {
@@ -69,22 +85,37 @@ public struct RaftNode: Sendable {
     }
 
     /// A node starting from what it persisted (nothing, on first start). `applied` is the index
-    /// the driver's state machine already holds.
-    public init(config: RaftConfig, hardState: RaftHardState = RaftHardState(), entries: [RaftEntry] = [], applied: UInt64 = 0) {
-        precondition(entries.enumerated().allSatisfy { $0.element.index == UInt64($0.offset + 1) }, "entries must start at 1 without gaps")
+    /// the driver's state machine already holds; a driver that restored it from the snapshot
+    /// holds at least the snapshot's index.
+    public init(config: RaftConfig, state: RaftPersistentState = RaftPersistentState(), applied: UInt64 = 0) {
+        let entries = state.entries, snapshot = state.snapshot
+        let first = entries.first?.index ?? (snapshot?.index ?? 0) + 1
+        precondition(entries.enumerated().allSatisfy { $0.element.index == first + UInt64($0.offset) }, "entries must be contiguous")
+        precondition(first <= (snapshot?.index ?? 0) + 1 && (snapshot != nil || first == 1), "entries must start at 1 or at most one past the snapshot")
         id = config.id
         self.config = config
-        membership = RaftMembership(voters: Set(config.voters), learners: Set(config.learners).subtracting(config.voters))
-        term = hardState.term
-        vote = hardState.vote
-        log = [RaftEntry(term: 0, index: 0)] + entries
-        commit = min(hardState.commit, UInt64(entries.count))
-        stableIndex = UInt64(entries.count)
-        self.applied = min(applied, commit)
-        lastHardState = hardState
+        membership = snapshot?.meta.membership
+            ?? RaftMembership(voters: Set(config.voters), learners: Set(config.learners).subtracting(config.voters))
+        term = state.hardState.term
+        vote = state.hardState.vote
+        if let snapshot, first == snapshot.index + 1 {
+            log = [RaftEntry(term: snapshot.meta.term, index: snapshot.index)] + entries
+        } else if first == 1 {
+            log = [RaftEntry(term: 0, index: 0)] + entries
+        } else {
+            log = entries
+        }
+        logStart = log[0].index
+        self.snapshot = snapshot
+        let last = logStart + UInt64(log.count - 1)
+        let snapshotIndex = snapshot?.index ?? 0
+        commit = max(snapshotIndex, min(state.hardState.commit, last))
+        stableIndex = last
+        self.applied = max(snapshotIndex, min(applied, commit))
+        lastHardState = state.hardState
         rng = config.seed
-        // Committed membership changes took effect before the restart.
-        for entry in log[1..<Int(commit) + 1] where entry.isConfChange {
+        // Committed membership changes after the snapshot took effect before the restart.
+        for entry in log[Int(snapshotIndex + 1 - logStart)..<Int(commit + 1 - logStart)] where entry.isConfChange {
             if let change = RaftConfChange(encoded: entry.data) { membership.apply(change) }
         }
         voters = membership.voters.sorted()
@@ -97,13 +128,19 @@ public struct RaftNode: Sendable {
 
     // MARK: log
 
-    public var lastIndex: UInt64 { UInt64(log.count - 1) }
+    public var lastIndex: UInt64 { logStart + UInt64(log.count - 1) }
     public var lastTerm: UInt64 { log[log.count - 1].term }
 
-    func termAt(_ index: UInt64) -> UInt64? { index <= lastIndex ? log[Int(index)].term : nil }
+    /// The term of the entry at `index`; nil past the end or before `logStart` (compacted).
+    func termAt(_ index: UInt64) -> UInt64? { index >= logStart && index <= lastIndex ? log[Int(index - logStart)].term : nil }
 
-    /// The entries from `index` on (for tests and the simulator's checks).
-    public func entries(from index: UInt64 = 1) -> ArraySlice<RaftEntry> { log[Int(min(index, lastIndex + 1))...] }
+    /// The entries held from `index` on (never a compacted one); for tests and the simulator.
+    public func entries(from index: UInt64 = 1) -> ArraySlice<RaftEntry> {
+        log[Int(min(max(index, logStart + 1), lastIndex + 1) - logStart)...]
+    }
+
+    /// Slice of the log for indexes `from...through`, all held.
+    private func slice(_ from: UInt64, _ through: UInt64) -> ArraySlice<RaftEntry> { log[Int(from - logStart)...Int(through - logStart)] }
 
     private var quorum: Int { voters.count / 2 + 1 }
 
@@ -148,12 +185,10 @@ public struct RaftNode: Sendable {
             }
         } else {
             electionElapsed += 1
-            if electionElapsed >= randomizedElectionTimeout {
-                if isVoter {
-                    campaign(preVote: config.preVote, transfer: false)
-                } else {
-                    resetElectionTimeout()
-                }
+            // A learner's count keeps growing: past an election timeout without a leader it
+            // no longer holds the lease, and grants votes (it may have been promoted).
+            if electionElapsed >= randomizedElectionTimeout && isVoter {
+                campaign(preVote: config.preVote, transfer: false)
             }
         }
     }
@@ -297,14 +332,14 @@ public struct RaftNode: Sendable {
                 break  // answered below without changing our term
             case .preVoteResponse where !m.reject:
                 break  // a grant carries the term we would campaign in
-            case .append, .heartbeat:
+            case .append, .heartbeat, .snapshot:
                 becomeFollower(term: m.term, leader: m.from)
             default:
                 becomeFollower(term: m.term, leader: 0)
             }
         } else if m.term < term {
             switch m.kind {
-            case .append, .heartbeat:
+            case .append, .heartbeat, .snapshot:
                 if config.rules.appendChecksTerm {
                     // Tell the stale leader the term, so it steps down.
                     outbox.append(RaftMessage(kind: .appendResponse, from: id, to: m.from, term: term))
@@ -323,13 +358,17 @@ public struct RaftNode: Sendable {
         switch m.kind {
         case .preVote, .vote:
             handleVoteRequest(m)
-        case .append, .heartbeat:
+        case .append, .heartbeat, .snapshot:
             // A candidate of the same term learns who won (§5.2).
             if role != .follower && m.term == term { becomeFollower(term: term, leader: m.from) }
             guard role == .follower else { return }
             leader = m.from
             electionElapsed = 0
-            if m.kind == .append { handleAppend(m) } else { handleHeartbeat(m) }
+            switch m.kind {
+            case .append: handleAppend(m)
+            case .heartbeat: handleHeartbeat(m)
+            default: handleSnapshotChunk(m)
+            }
         case .timeoutNow:
             if role == .follower { campaign(preVote: false, transfer: true) }
         case .preVoteResponse, .voteResponse:
@@ -338,6 +377,8 @@ public struct RaftNode: Sendable {
             if role == .leader { handleAppendResponse(m) }
         case .heartbeatResponse:
             if role == .leader { handleHeartbeatResponse(m) }
+        case .snapshotResponse:
+            if role == .leader { handleSnapshotResponse(m) }
         }
     }
 
@@ -383,6 +424,10 @@ public struct RaftNode: Sendable {
     /// §5.3: accept entries that follow a matching entry, cutting a conflicting suffix.
     private mutating func handleAppend(_ m: RaftMessage) {
         var reply = RaftMessage(kind: .appendResponse, from: id, to: m.from, term: term)
+        // A leader never sends an entry that conflicts with one committed here (etcd panics).
+        if let e = m.entries.first(where: { e in e.index <= commit && termAt(e.index).map { $0 != e.term } == true }) {
+            return breakInvariant("committed entry \(e.index) conflicts with one of term \(e.term) from leader \(m.from)")
+        }
         if m.index < commit {
             reply.index = commit  // that prefix is committed here already
             outbox.append(reply)
@@ -399,11 +444,9 @@ public struct RaftNode: Sendable {
             if let existing = termAt(e.index) {
                 if existing == e.term { continue }
                 guard e.index > commit else {
-                    precondition(config.rules != RaftRules(), "a committed entry would be overwritten")
-                    brokenInvariant = "committed entry \(e.index) would be overwritten by one of term \(e.term)"
-                    return
+                    return breakInvariant("committed entry \(e.index) would be overwritten by one of term \(e.term)")
                 }
-                log.removeSubrange(Int(e.index)...)
+                log.removeSubrange(Int(e.index - logStart)...)
                 stableIndex = min(stableIndex, e.index - 1)
             }
             log.append(e)
@@ -412,6 +455,13 @@ public struct RaftNode: Sendable {
         if m.commit > commit { commit = min(m.commit, lastNew) }
         reply.index = lastNew
         outbox.append(reply)
+    }
+
+    /// A state the safety rules exclude: a trap in production; with a rule switched off (the
+    /// mutation test) the node records it and stops changing.
+    private mutating func breakInvariant(_ text: String) {
+        precondition(config.rules != RaftRules(), text)
+        brokenInvariant = text
     }
 
     private mutating func handleHeartbeat(_ m: RaftMessage) {
@@ -425,6 +475,15 @@ public struct RaftNode: Sendable {
     private mutating func handleAppendResponse(_ m: RaftMessage) {
         guard var pr = progress[m.from] else { return }
         pr.recentActive = true
+        if let sending = pr.snapshotIndex {
+            // Answers to earlier appends are stale; the installed snapshot is acknowledged at
+            // its index (or later, when the follower already held it).
+            guard !m.reject, m.index >= sending else { progress[m.from] = pr; return }
+            pr.snapshotIndex = nil
+            pr.probing = true
+            pr.inflight = []
+            pr.next = m.index + 1
+        }
         if m.reject {
             // Only a rejection of what we last probed moves `next` back.
             if m.index == pr.next - 1 || !pr.probing {
@@ -453,14 +512,18 @@ public struct RaftNode: Sendable {
     private mutating func handleHeartbeatResponse(_ m: RaftMessage) {
         guard var pr = progress[m.from] else { return }
         pr.recentActive = true
-        if pr.match < lastIndex {
+        if pr.snapshotIndex != nil {
+            // A chunk (or its answer) may have been lost: send the one expected again.
+            progress[m.from] = pr
+            sendSnapshotChunk(to: m.from)
+        } else if pr.match < lastIndex {
             // An append may have been lost: probe again from what the follower confirmed.
             pr.probing = true
             pr.inflight = []
             pr.next = pr.match + 1
         }
         progress[m.from] = pr
-        if pr.match < lastIndex { sendAppend(to: m.from) }
+        if pr.snapshotIndex == nil && pr.match < lastIndex { sendAppend(to: m.from) }
         if m.readContext != 0, membership.voters.contains(m.from), let i = pendingReads.firstIndex(where: { $0.context == m.readContext }) {
             pendingReads[i].acks.insert(m.from)
             if pendingReads[i].acks.count >= quorum { releaseReads(upTo: i) }
@@ -477,14 +540,23 @@ public struct RaftNode: Sendable {
     // MARK: messages out (leader)
 
     private mutating func sendAppend(to peer: RaftNodeID) {
-        guard var pr = progress[peer] else { return }
+        guard var pr = progress[peer], pr.snapshotIndex == nil else { return }
         if pr.probing ? !pr.inflight.isEmpty : pr.inflight.count >= config.maxInflight { return }
         let prev = pr.next - 1
+        guard let prevTerm = termAt(prev) else {
+            // The follower needs entries that are compacted: it gets the snapshot instead.
+            guard let snapshot else { preconditionFailure("entries before \(logStart) compacted without a snapshot") }
+            pr.snapshotIndex = snapshot.index
+            pr.snapshotOffset = 0
+            pr.inflight = []
+            progress[peer] = pr
+            return sendSnapshotChunk(to: peer)
+        }
         var m = RaftMessage(kind: .append, from: id, to: peer, term: term)
         m.index = prev
-        m.logTerm = termAt(prev) ?? 0
+        m.logTerm = prevTerm
         let end = min(lastIndex, prev + UInt64(config.maxEntriesPerAppend))
-        if end > prev { m.entries = Array(log[Int(prev + 1)...Int(end)]) }
+        if end > prev { m.entries = Array(slice(prev + 1, end)) }
         m.commit = commit
         pr.sentCommit = commit
         if !pr.probing { pr.next = end + 1 }
@@ -518,10 +590,123 @@ public struct RaftNode: Sendable {
         broadcastAppend()
     }
 
+    // MARK: snapshots
+
+    /// The driver should take a snapshot: `snapshotThreshold` entries were applied since the
+    /// last one.
+    public var snapshotDue: Bool { applied >= (snapshot?.index ?? 0) + config.snapshotThreshold }
+
+    /// Records `data`, the driver's state machine after applying every entry up to the applied
+    /// index, as the newest snapshot, and compacts the log to keep `snapshotTrailing` entries
+    /// behind it. The driver stores the returned snapshot with `keepFrom: logStart`.
+    public mutating func compact(data: [UInt8]) -> RaftSnapshot {
+        precondition(applied > (snapshot?.index ?? 0) && applied <= stableIndex, "a snapshot covers applied, persisted entries past the last one")
+        let taken = RaftSnapshot(meta: RaftSnapshotMeta(index: applied, term: termAt(applied)!, membership: membership), data: data)
+        snapshot = taken
+        let newStart = max(logStart, applied > config.snapshotTrailing ? applied - config.snapshotTrailing : 0)
+        log.removeFirst(Int(newStart - logStart))
+        logStart = newStart
+        return taken
+    }
+
+    /// The next chunk of the snapshot a follower is being sent.
+    private mutating func sendSnapshotChunk(to peer: RaftNodeID) {
+        guard let pr = progress[peer], pr.snapshotIndex != nil, let snapshot else { return }
+        // A newer snapshot replaced the one being sent: start it over.
+        if pr.snapshotIndex != snapshot.index {
+            progress[peer]!.snapshotIndex = snapshot.index
+            progress[peer]!.snapshotOffset = 0
+        }
+        let start = progress[peer]!.snapshotOffset
+        let end = min(snapshot.data.count, start + config.snapshotChunkBytes)
+        var m = RaftMessage(kind: .snapshot, from: id, to: peer, term: term)
+        m.snapshotMeta = snapshot.meta
+        m.snapshotOffset = UInt64(start)
+        m.snapshotTotal = UInt64(snapshot.data.count)
+        m.snapshotChunk = Array(snapshot.data[start..<end])
+        m.snapshotDone = end == snapshot.data.count
+        outbox.append(m)
+    }
+
+    private mutating func handleSnapshotResponse(_ m: RaftMessage) {
+        guard var pr = progress[m.from] else { return }
+        pr.recentActive = true
+        guard let sending = pr.snapshotIndex, m.snapshotMeta?.index == sending else { progress[m.from] = pr; return }
+        let next = Int(clamping: m.snapshotOffset)
+        guard next != pr.snapshotOffset || m.reject else { progress[m.from] = pr; return }  // a duplicate answer
+        pr.snapshotOffset = m.reject ? 0 : min(next, snapshot?.data.count ?? 0)
+        progress[m.from] = pr
+        sendSnapshotChunk(to: m.from)
+    }
+
+    /// A follower receiving a snapshot chunk by chunk; the last one installs it.
+    private mutating func handleSnapshotChunk(_ m: RaftMessage) {
+        guard let meta = m.snapshotMeta else { return }
+        if meta.index <= commit {
+            // Everything it holds is committed here already.
+            incoming = nil
+            var reply = RaftMessage(kind: .appendResponse, from: id, to: m.from, term: term)
+            reply.index = commit
+            outbox.append(reply)
+            return
+        }
+        var reply = RaftMessage(kind: .snapshotResponse, from: id, to: m.from, term: term)
+        reply.snapshotMeta = meta
+        if incoming?.meta != meta {
+            guard m.snapshotOffset == 0 else {
+                reply.reject = true  // a chunk of a transfer this node did not see begin
+                outbox.append(reply)
+                return
+            }
+            incoming = (meta, [])
+        }
+        guard var received = incoming, m.snapshotOffset == UInt64(received.bytes.count) else {
+            reply.snapshotOffset = UInt64(incoming?.bytes.count ?? 0)
+            outbox.append(reply)
+            return
+        }
+        received.bytes += m.snapshotChunk
+        guard m.snapshotDone else {
+            incoming = received
+            reply.snapshotOffset = UInt64(received.bytes.count)
+            outbox.append(reply)
+            return
+        }
+        incoming = nil
+        guard UInt64(received.bytes.count) == m.snapshotTotal else {
+            reply.reject = true
+            outbox.append(reply)
+            return
+        }
+        install(RaftSnapshot(meta: meta, data: received.bytes))
+        var done = RaftMessage(kind: .appendResponse, from: id, to: m.from, term: term)
+        done.index = meta.index
+        outbox.append(done)
+    }
+
+    /// §7: a snapshot past the commit index replaces the log (or, when the log holds its last
+    /// entry, only moves the commit index there, keeping the entries after it).
+    private mutating func install(_ s: RaftSnapshot) {
+        if termAt(s.index) == s.meta.term {
+            commit = s.index
+            return
+        }
+        log = [RaftEntry(term: s.meta.term, index: s.index)]
+        logStart = s.index
+        stableIndex = s.index
+        commit = s.index
+        applied = s.index
+        snapshot = s
+        pendingSnapshot = s
+        membership = s.meta.membership
+        voters = membership.voters.sorted()
+        peers = membership.members.subtracting([id]).sorted()
+    }
+
     // MARK: ready / advance
 
     public var hasReady: Bool {
-        !outbox.isEmpty || !readStates.isEmpty || stableIndex < lastIndex || applied < commit || hardState != lastHardState
+        pendingSnapshot != nil || !outbox.isEmpty || !readStates.isEmpty || stableIndex < lastIndex || applied < commit || hardState != lastHardState
     }
 
     public var hardState: RaftHardState { RaftHardState(term: term, vote: vote, commit: commit) }
@@ -530,10 +715,11 @@ public struct RaftNode: Sendable {
     public func ready() -> RaftReady {
         var r = RaftReady(role: role, leader: leader)
         if hardState != lastHardState { r.hardState = hardState }
-        if stableIndex < lastIndex { r.entries = Array(log[Int(stableIndex + 1)...]) }
+        r.snapshot = pendingSnapshot
+        if stableIndex < lastIndex { r.entries = Array(slice(stableIndex + 1, lastIndex)) }
         r.messages = outbox
         let applyUpTo = min(commit, lastIndex)
-        if applied < applyUpTo { r.committedEntries = Array(log[Int(applied + 1)...Int(applyUpTo)]) }
+        if applied < applyUpTo { r.committedEntries = Array(slice(applied + 1, applyUpTo)) }
         r.readStates = readStates
         return r
     }
@@ -541,7 +727,8 @@ public struct RaftNode: Sendable {
     /// The driver persisted, sent and applied `ready`.
     public mutating func advance(_ ready: RaftReady) {
         if let h = ready.hardState { lastHardState = h }
-        if let last = ready.entries.last, last.index <= lastIndex, log[Int(last.index)] == last { stableIndex = max(stableIndex, last.index) }
+        if ready.snapshot != nil && ready.snapshot == pendingSnapshot { pendingSnapshot = nil }
+        if let last = ready.entries.last, termAt(last.index) == last.term { stableIndex = max(stableIndex, last.index) }
         for entry in ready.committedEntries where entry.isConfChange && entry.index > applied {
             if let change = RaftConfChange(encoded: entry.data) { applyConfChange(change) }
         }

@@ -61,7 +61,7 @@ public enum RaftConfChange: Sendable, Equatable, Hashable {
 }
 
 /// Who votes and who only replicates.
-public struct RaftMembership: Sendable, Equatable {
+public struct RaftMembership: Sendable, Equatable, Hashable {
     public var voters: Set<RaftNodeID>
     public var learners: Set<RaftNodeID> = []
 
@@ -81,6 +81,34 @@ public struct RaftMembership: Sendable, Equatable {
     }
 
     public var members: Set<RaftNodeID> { voters.union(learners) }
+}
+
+/// What a snapshot stands for: the state machine after applying every entry up to `index`,
+/// and the membership in force there (InstallSnapshotRequest's last_index, last_term and
+/// conf_state).
+public struct RaftSnapshotMeta: Sendable, Equatable, Hashable {
+    public var index: UInt64
+    public var term: UInt64
+    public var membership: RaftMembership
+
+    public init(index: UInt64, term: UInt64, membership: RaftMembership) {
+        self.index = index
+        self.term = term
+        self.membership = membership
+    }
+}
+
+/// A snapshot: its meta and the state machine's bytes (opaque to Raft).
+public struct RaftSnapshot: Sendable, Equatable, Hashable {
+    public var meta: RaftSnapshotMeta
+    public var data: [UInt8]
+
+    public init(meta: RaftSnapshotMeta, data: [UInt8]) {
+        self.meta = meta
+        self.data = data
+    }
+
+    public var index: UInt64 { meta.index }
 }
 
 /// What must be on disk before the messages of the same Ready are sent.
@@ -103,6 +131,10 @@ public enum RaftMessageKind: Sendable, Equatable, Hashable {
     case append, appendResponse
     case heartbeat, heartbeatResponse
     case timeoutNow
+    /// One chunk of a snapshot (InstallSnapshotRequest), and the receiver's count of the
+    /// bytes it holds (InstallSnapshotResponse); the installed snapshot is acknowledged with an
+    /// appendResponse at its index.
+    case snapshot, snapshotResponse
 }
 
 /// A message between nodes. Fields not used by a kind stay at their defaults.
@@ -124,6 +156,14 @@ public struct RaftMessage: Sendable, Equatable, Hashable {
     public var readContext: UInt64 = 0
     /// vote: sent after TimeoutNow, so CheckQuorum's lease does not refuse it.
     public var transfer = false
+    /// snapshot: the snapshot this chunk belongs to, the chunk's byte offset and bytes, the
+    /// snapshot's total size and whether this is the last chunk; snapshotResponse: the bytes
+    /// the receiver holds of `snapshotMeta` (where the next chunk starts).
+    public var snapshotMeta: RaftSnapshotMeta?
+    public var snapshotOffset: UInt64 = 0
+    public var snapshotTotal: UInt64 = 0
+    public var snapshotChunk: [UInt8] = []
+    public var snapshotDone = false
 
     public init(kind: RaftMessageKind, from: RaftNodeID, to: RaftNodeID, term: UInt64) {
         self.kind = kind
@@ -146,8 +186,11 @@ public enum RaftRole: Sendable, Equatable {
 
 /// One batch of work for the driver, in this order: persist `hardState` and `entries`
 /// (fsync), then send `messages`, apply `committedEntries` in order, serve `readStates`
-/// once applied, then `advance`.
+/// once applied, then `advance`. A received `snapshot` comes first of all.
 public struct RaftReady: Sendable, Equatable {
+    /// A snapshot received from the leader: persist it (it replaces the whole log) and restore
+    /// the state machine from it, before anything else in this Ready.
+    public var snapshot: RaftSnapshot?
     public var hardState: RaftHardState?
     public var entries: [RaftEntry] = []
     public var messages: [RaftMessage] = []
@@ -156,7 +199,7 @@ public struct RaftReady: Sendable, Equatable {
     public var role: RaftRole
     public var leader: RaftNodeID
 
-    public var isEmpty: Bool { hardState == nil && entries.isEmpty && messages.isEmpty && committedEntries.isEmpty && readStates.isEmpty }
+    public var isEmpty: Bool { snapshot == nil && hardState == nil && entries.isEmpty && messages.isEmpty && committedEntries.isEmpty && readStates.isEmpty }
 }
 
 public enum RaftProposalError: Error, Sendable, Equatable {
@@ -185,6 +228,12 @@ public struct RaftConfig: Sendable {
     /// Append messages in flight per follower before the leader waits for answers.
     public var maxInflight = 64
     public var maxEntriesPerAppend = 64
+    /// Applied entries since the last snapshot after which `snapshotDue` asks the driver for
+    /// one, and the entries kept behind it for followers that lag a little.
+    public var snapshotThreshold: UInt64 = 10_000
+    public var snapshotTrailing: UInt64 = 1_000
+    /// Bytes per InstallSnapshot chunk (the RPC's limit is 1 MiB).
+    public var snapshotChunkBytes = 1 << 20
     /// Seed of the node's randomized election timeout (election ticks + 0..<election ticks).
     public var seed: UInt64
     /// Rules the mutation tests switch off one at a time ("teeth"); all on in production.

@@ -1,11 +1,13 @@
 // RaftSimulation: a deterministic simulator for TokMeshRaft in the style of TigerBeetle's VOPR
 // — one UInt64 seed drives every choice: a network that delays, loses, duplicates and reorders
 // messages and partitions nodes (symmetric and one-way), crashes and restarts from what was
-// persisted, leadership transfers, and clients running puts (through the log) and gets (through
-// ReadIndex) on a key-value state machine with timeouts and retries. The driver follows the
-// Ready contract: persist, send, apply, serve reads, advance. Safety is checked after every
-// event (election safety, log matching, leader completeness, state-machine safety) and the
-// client history is checked for linearizability at the end.
+// persisted, leadership transfers, membership changes, log compaction with snapshots sent in
+// small chunks, and clients running puts (through the log) and gets (through ReadIndex) on a
+// key-value state machine with timeouts and retries. The driver follows the Ready contract:
+// install a received snapshot, persist, send, apply, serve reads, advance, and take a snapshot
+// when the node asks. Safety is checked after every event (election safety, log matching,
+// leader completeness, state-machine safety, every installed snapshot equal to the committed
+// prefix it stands for) and the client history is checked for linearizability at the end.
 import TokMeshCore
 import TokMeshRaft
 
@@ -18,6 +20,12 @@ public struct RaftSimulationOptions: Sendable {
     /// Entries per append; nil picks 1, 4 or 64 from the seed (small batches open the windows
     /// of §5.4.2's Figure 8).
     public var maxEntriesPerAppend: Int?
+    /// Log compaction: applied entries between snapshots, entries kept behind one, and bytes
+    /// per snapshot chunk; nil picks from the seed (small values, so that snapshots are taken,
+    /// sent in several chunks and installed many times a run).
+    public var snapshotThreshold: UInt64?
+    public var snapshotTrailing: UInt64?
+    public var snapshotChunkBytes: Int?
     public var clients = 4
     public var keys = 3
     /// A client waits up to this long between operations.
@@ -36,6 +44,9 @@ public struct RaftSimulationOptions: Sendable {
     public var crashPercent = 10
     public var partitionPercent = 10
     public var transferPercent = 5
+    /// Per-Ready chance, in tenths of a percent, that the node crashes after persisting the
+    /// Ready and before sending its messages (while faults run and a majority stays up).
+    public var crashInReadyPermille = 1
     /// Per-round chance of a membership change proposed on the leader: demote or remove a
     /// voter that is not the leader, add a non-member as learner, promote or remove a learner
     /// (between 2 and 5 voters).
@@ -64,6 +75,7 @@ public struct RaftSimulationOptions: Sendable {
         o.membershipPercent = 0
         o.slowPercent = 10
         o.maxEntriesPerAppend = 1
+        o.crashInReadyPermille = 10
         o.stopAtViolation = true
         return o
     }
@@ -83,6 +95,9 @@ public struct RaftSimulationReport: Sendable {
     public var committedEntries: UInt64 = 0
     /// Membership changes committed.
     public var membershipChanges = 0
+    /// Snapshots nodes took, and snapshots followers installed from a leader.
+    public var snapshotsTaken = 0
+    public var snapshotsInstalled = 0
     /// Simulated milliseconds from a leader's crash to the next leader's election.
     public var electionMillis: [Int] = []
     /// Simulated milliseconds from a proposal to its apply on the proposing leader.
@@ -160,12 +175,16 @@ public struct RaftSimulation {
     var leaderCrashedAt: Int?
     var nextContext: UInt64 = 1
     let entriesPerAppend: Int
+    let snapshotThreshold: UInt64, snapshotTrailing: UInt64, snapshotChunkBytes: Int
 
     public init(seed: UInt64, options: RaftSimulationOptions = RaftSimulationOptions()) {
         self.seed = seed
         self.options = options
         var random = SplitMix64(seed: seed)
         entriesPerAppend = options.maxEntriesPerAppend ?? [1, 4, 64][random.below(3)]
+        snapshotThreshold = options.snapshotThreshold ?? [25, 100, 10_000][random.below(3)]
+        snapshotTrailing = options.snapshotTrailing ?? [0, 5, 50][random.below(3)]
+        snapshotChunkBytes = options.snapshotChunkBytes ?? [7, 64, 1 << 20][random.below(3)]
         self.random = random
         ids = (1...UInt64(options.nodes)).map { $0 }
         replicas = []
@@ -181,15 +200,19 @@ public struct RaftSimulation {
         var c = RaftConfig(id: id, voters: ids, seed: seed &* 31 &+ id &* 1_000_003 &+ UInt64(now))
         c.electionTicks = options.electionTicks
         c.maxEntriesPerAppend = entriesPerAppend
+        c.snapshotThreshold = snapshotThreshold
+        c.snapshotTrailing = snapshotTrailing
+        c.snapshotChunkBytes = snapshotChunkBytes
         c.rules = options.rules
         return c
     }
 
     mutating func start(_ id: RaftNodeID) {
         let i = Int(id - 1)
-        let (hardState, entries) = replicas[i].disk.load()
-        replicas[i].node = RaftNode(config: config(id), hardState: hardState, entries: entries, applied: 0)
-        replicas[i].store = [:]
+        let state = replicas[i].disk.load()
+        // The state machine restarts from the snapshot; the node hands the entries after it.
+        replicas[i].store = state.snapshot.map { Self.decodeStore($0.data) } ?? [:]
+        replicas[i].node = RaftNode(config: config(id), state: state, applied: state.snapshot?.index ?? 0)
         replicas[i].readsToServe = []
     }
 
@@ -334,9 +357,23 @@ public struct RaftSimulation {
             }
             let ready = node.ready()
             report.events += 1
-            if ready.role == .leader { checkLeader(id, node: node) }
+            if ready.role == .leader {
+                checkLeader(id, node: node)
+                // What a leader marks committed is committed, applied yet or not (§5.4.2's
+                // Figure 8 turns on an entry a leader commits just before it crashes).
+                var index = committedUpTo + 1
+                while index <= ready.hardState.map({ $0.commit }) ?? node.commit, index <= node.lastIndex {
+                    if let entry = node.entries(from: index).first { record(entry, by: id) }
+                    index += 1
+                }
+            }
             if options.persistBeforeSend {
                 persist(ready, on: i)
+                if now < options.durationMillis - options.settleMillis && random.below(1000) < options.crashInReadyPermille
+                    && replicas.filter({ $0.node == nil }).count < (ids.count - 1) / 2 {
+                    crash(id)  // after the disk write, before any message leaves
+                    return
+                }
                 for m in ready.messages { send(m) }
             } else {
                 // The broken driver of the mutation test: messages first, and a crash may come
@@ -348,27 +385,58 @@ public struct RaftSimulation {
                 }
                 persist(ready, on: i)
             }
+            if let snapshot = ready.snapshot { install(snapshot, on: i, id: id) }
             for entry in ready.committedEntries { apply(entry, on: i, id: id) }
             replicas[i].readsToServe += ready.readStates
             serveReads(on: i, id: id)
             replicas[i].node!.advance(ready)
+            if replicas[i].node!.snapshotDue {
+                let snapshot = replicas[i].node!.compact(data: Self.encodeStore(replicas[i].store))
+                replicas[i].disk.saveSnapshot(snapshot, hardState: replicas[i].disk.state.hardState, keepFrom: replicas[i].node!.logStart)
+                report.snapshotsTaken += 1
+            }
         }
     }
 
     mutating func persist(_ ready: RaftReady, on i: Int) {
+        if let snapshot = ready.snapshot {
+            replicas[i].disk.saveSnapshot(snapshot, hardState: ready.hardState ?? replicas[i].disk.state.hardState, keepFrom: nil)
+        }
         replicas[i].disk.save(hardState: ready.hardState, entries: ready.entries)
     }
 
-    mutating func apply(_ entry: RaftEntry, on i: Int, id: RaftNodeID) {
-        // State-machine safety: every node applies the same entry at an index.
+    /// A follower's state machine replaced by a snapshot from the leader, which must equal the
+    /// committed prefix it stands for (state-machine safety across compaction).
+    mutating func install(_ snapshot: RaftSnapshot, on i: Int, id: RaftNodeID) {
+        report.snapshotsInstalled += 1
+        var expected: [String: String] = [:]
+        for index in stride(from: UInt64(1), through: snapshot.index, by: 1) {
+            guard let entry = committed[index] else {
+                violation("snapshot safety: node \(id) installed a snapshot at \(snapshot.index) past the committed entries")
+                return
+            }
+            if let (key, value) = Self.decodePut(entry.data) { expected[key] = value }
+        }
+        if committed[snapshot.index]?.term != snapshot.meta.term || Self.decodeStore(snapshot.data) != expected {
+            violation("snapshot safety: node \(id) installed a snapshot at \(snapshot.index) that differs from the committed entries")
+        }
+        replicas[i].store = Self.decodeStore(snapshot.data)
+    }
+
+    /// State-machine safety: one entry committed (and applied) at an index, whoever commits it.
+    mutating func record(_ entry: RaftEntry, by id: RaftNodeID) {
         if let known = committed[entry.index] {
-            if known != entry { violation("state machine safety: node \(id) applied \(describe(entry)) at \(entry.index), another applied \(describe(known))") }
+            if known != entry { violation("state machine safety: node \(id) committed \(describe(entry)) at \(entry.index), another \(describe(known))") }
         } else {
             committed[entry.index] = entry
             committedUpTo = max(committedUpTo, entry.index)
             if entry.isConfChange { report.membershipChanges += 1 }
             report.committedEntries = committedUpTo
         }
+    }
+
+    mutating func apply(_ entry: RaftEntry, on i: Int, id: RaftNodeID) {
+        record(entry, by: id)
         if let (key, value) = Self.decodePut(entry.data) { replicas[i].store[key] = value }
         // Complete the client put proposed on this node at this index.
         for c in clients.indices {
@@ -468,6 +536,20 @@ public struct RaftSimulation {
 
     static func encodePut(_ key: String, _ value: String) -> [UInt8] { Array("P|\(key)|\(value)".utf8) }
 
+    /// The key-value store as snapshot bytes (`key=value` lines, sorted).
+    static func encodeStore(_ store: [String: String]) -> [UInt8] {
+        Array(store.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\n").utf8)
+    }
+
+    static func decodeStore(_ data: [UInt8]) -> [String: String] {
+        var store: [String: String] = [:]
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1)
+            if parts.count == 2 { store[String(parts[0])] = String(parts[1]) }
+        }
+        return store
+    }
+
     static func decodePut(_ data: [UInt8]) -> (String, String)? {
         let parts = String(decoding: data, as: UTF8.self).split(separator: "|", omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "P" else { return nil }
@@ -494,10 +576,11 @@ public struct RaftSimulation {
                 report.electionMillis.append(now - crashed)
                 leaderCrashedAt = nil
             }
-            let log = node.entries()
-            for index in stride(from: UInt64(1), through: committedUpTo, by: 1) {
+            // Entries it compacted are in its snapshot (checked when that was installed).
+            let log = node.entries(from: node.logStart + 1)
+            for index in stride(from: node.logStart + 1, through: committedUpTo, by: 1) {
                 guard let entry = committed[index] else { continue }
-                if index > node.lastIndex || log[Int(index)] != entry {
+                if index > node.lastIndex || log[log.startIndex + Int(index - node.logStart - 1)] != entry {
                     violation("leader completeness: leader \(id) of term \(node.term) lacks committed entry \(index) \(describe(entry))")
                     break
                 }
@@ -506,15 +589,20 @@ public struct RaftSimulation {
     }
 
     /// Log matching: two logs with an entry of the same index and term are identical up to it.
+    /// Compared over the indexes both logs still hold.
     mutating func checkLogMatching() {
-        let logs = replicas.compactMap { $0.node.map { Array($0.entries()) } }
+        let logs = replicas.compactMap { $0.node.map { Array($0.entries(from: $0.logStart + 1)) } }
         for a in logs.indices {
             for b in logs.indices where b > a {
                 let x = logs[a], y = logs[b]
-                var i = min(x.count, y.count) - 1
-                while i >= 0 && x[i].term != y[i].term { i -= 1 }
-                if i >= 0 && x[...i] != y[...i] {
-                    violation("log matching: two logs agree on the term at index \(i + 1) but differ before it")
+                guard let xFirst = x.first?.index, let yFirst = y.first?.index else { continue }
+                let low = max(xFirst, yFirst), high = min(x.last!.index, y.last!.index)
+                guard low <= high else { continue }
+                let xs = x[Int(low - xFirst)...Int(high - xFirst)], ys = y[Int(low - yFirst)...Int(high - yFirst)]
+                var i = xs.count - 1
+                while i >= 0 && xs[xs.startIndex + i].term != ys[ys.startIndex + i].term { i -= 1 }
+                if i >= 0 && Array(xs.prefix(i + 1)) != Array(ys.prefix(i + 1)) {
+                    violation("log matching: two logs agree on the term at index \(low + UInt64(i)) but differ before it")
                     return
                 }
             }

@@ -6,24 +6,32 @@ import Testing
 @testable import TokMeshRaft
 
 /// Nodes 1...n delivering every message at once (no loss), persisting as the driver would.
+/// The state machine is the list of applied entries; its snapshot is their count, and a node
+/// that installs one starts its list over (`restored` keeps the snapshots installed).
 struct Cluster {
     var nodes: [RaftNodeID: RaftNode] = [:]
-    var disks: [RaftNodeID: (RaftHardState, [RaftEntry])] = [:]
+    var disks: [RaftNodeID: MemoryRaftStorage] = [:]
     var applied: [RaftNodeID: [RaftEntry]] = [:]
+    var restored: [RaftNodeID: [RaftSnapshot]] = [:]
     var reads: [RaftNodeID: [RaftReadState]] = [:]
     var queue: [RaftMessage] = []
+    /// Every message sent (after `cut` and `drop`), for tests that count them.
+    var sent: [RaftMessage] = []
     /// Links that drop everything (from, to).
     var cut: Set<[RaftNodeID]> = []
+    /// Drops the messages it returns true for.
+    var drop: ((RaftMessage) -> Bool)?
 
-    init(_ n: Int, preVote: Bool = true, checkQuorum: Bool = true, rules: RaftRules = RaftRules()) {
+    init(_ n: Int, preVote: Bool = true, checkQuorum: Bool = true, rules: RaftRules = RaftRules(), configure: (inout RaftConfig) -> Void = { _ in }) {
         let ids = (1...UInt64(n)).map { $0 }
         for id in ids {
             var c = RaftConfig(id: id, voters: ids, seed: id * 7919)
             c.preVote = preVote
             c.checkQuorum = checkQuorum
             c.rules = rules
+            configure(&c)
             nodes[id] = RaftNode(config: c)
-            disks[id] = (RaftHardState(), [])
+            disks[id] = MemoryRaftStorage()
             applied[id] = []
         }
     }
@@ -31,24 +39,36 @@ struct Cluster {
     mutating func drain(_ id: RaftNodeID) {
         while let node = nodes[id], node.hasReady {
             let r = node.ready()
-            var (hard, entries) = disks[id]!
-            if let h = r.hardState { hard = h }
-            if let first = r.entries.first {
-                entries.removeSubrange(min(entries.count, Int(first.index - 1))...)
-                entries += r.entries
+            if let s = r.snapshot {
+                disks[id]!.saveSnapshot(s, hardState: r.hardState ?? disks[id]!.state.hardState, keepFrom: nil)
+                restored[id, default: []].append(s)
+                applied[id] = []
             }
-            disks[id] = (hard, entries)
-            queue += r.messages.filter { !cut.contains([$0.from, $0.to]) }
+            disks[id]!.save(hardState: r.hardState, entries: r.entries)
+            let out = r.messages.filter { !cut.contains([$0.from, $0.to]) && !(drop?($0) ?? false) }
+            queue += out
+            sent += out
             applied[id, default: []] += r.committedEntries
             reads[id, default: []] += r.readStates
             nodes[id]!.advance(r)
+            if nodes[id]!.snapshotDue {
+                let s = nodes[id]!.compact(data: Array("applied \(applied[id]!.count)".utf8))
+                disks[id]!.saveSnapshot(s, hardState: disks[id]!.state.hardState, keepFrom: nodes[id]!.logStart)
+            }
         }
     }
 
-    /// Delivers messages until none is left.
+    /// Delivers messages until none is left (a test fails rather than spin on a message loop).
     mutating func stabilize() {
         for id in nodes.keys.sorted() { drain(id) }
+        var delivered = 0
         while !queue.isEmpty {
+            delivered += 1
+            if delivered > 100_000 {
+                Issue.record("messages never stop: \(queue.prefix(4))")
+                queue = []
+                return
+            }
             let m = queue.removeFirst()
             guard nodes[m.to] != nil else { continue }
             nodes[m.to]!.step(m)
@@ -210,8 +230,8 @@ struct Cluster {
             config.preVote = false
             config.rules.commitOnlyCurrentTerm = rule
             // Node 1 holds index 2 of term 1 that was never committed, and is at term 2.
-            var node = RaftNode(config: config, hardState: RaftHardState(term: 2, vote: 0, commit: 1),
-                                entries: [RaftEntry(term: 1, index: 1), RaftEntry(term: 1, index: 2, data: [7])])
+            var node = RaftNode(config: config, state: RaftPersistentState(hardState: RaftHardState(term: 2, vote: 0, commit: 1),
+                                entries: [RaftEntry(term: 1, index: 1), RaftEntry(term: 1, index: 2, data: [7])]))
             for _ in 0..<40 where node.role == .follower { node.tick() }
             #expect(node.role == .candidate && node.term == 3)
             var grant = RaftMessage(kind: .voteResponse, from: 2, to: 1, term: 3)
@@ -273,10 +293,9 @@ struct Cluster {
         c.elect(1)
         _ = try c.nodes[1]!.propose([3])
         c.stabilize()
-        let (hard, entries) = c.disks[2]!
         var config = RaftConfig(id: 2, voters: [1, 2, 3], seed: 1)
         config.preVote = true
-        let restarted = RaftNode(config: config, hardState: hard, entries: entries)
+        let restarted = RaftNode(config: config, state: c.disks[2]!.load())
         #expect(restarted.term == c.nodes[2]!.term && restarted.vote == c.nodes[2]!.vote)
         #expect(Array(restarted.entries()) == Array(c.nodes[2]!.entries()))
     }
@@ -291,7 +310,7 @@ struct Cluster {
         var config = RaftConfig(id: 4, voters: [1, 2, 3], seed: 4)
         config.preVote = true
         c.nodes[4] = RaftNode(config: config)
-        c.disks[4] = (RaftHardState(), [])
+        c.disks[4] = MemoryRaftStorage()
         _ = try c.nodes[1]!.proposeConfChange(.addLearner(4))
         c.stabilize()
         c.tickAll(2)
@@ -357,8 +376,220 @@ struct Cluster {
         c.elect(1)
         _ = try c.nodes[1]!.proposeConfChange(.demote(3))
         c.tickAll(2)
-        let (hard, entries) = c.disks[2]!
-        let restarted = RaftNode(config: RaftConfig(id: 2, voters: [1, 2, 3], seed: 2), hardState: hard, entries: entries)
+        let restarted = RaftNode(config: RaftConfig(id: 2, voters: [1, 2, 3], seed: 2), state: c.disks[2]!.load())
         #expect(restarted.membership == RaftMembership(voters: [1, 2], learners: [3]))
+    }
+}
+
+@Suite struct RaftCompactionTests {
+    static func small(_ c: inout RaftConfig) {
+        c.snapshotThreshold = 10
+        c.snapshotTrailing = 3
+        c.snapshotChunkBytes = 4
+    }
+
+    @Test("§7: after `snapshotThreshold` applied entries the node asks for a snapshot and keeps `snapshotTrailing` entries behind it")
+    func compactionKeepsTrailingEntries() throws {
+        var c = Cluster(3, configure: Self.small)
+        c.elect(1)
+        for i in 0..<12 { _ = try c.nodes[1]!.propose([UInt8(i)]) }
+        c.stabilize()
+        c.tickAll(1)
+        for id in [RaftNodeID(1), 2, 3] {
+            let node = c.nodes[id]!
+            let snapshot = try #require(node.snapshot)
+            #expect(snapshot.index >= 10 && snapshot.index <= node.commit)
+            #expect(node.logStart == snapshot.index - 3)
+            #expect(node.entries(from: 1).first?.index == node.logStart + 1)
+            let disk = c.disks[id]!.load()
+            #expect(disk.snapshot == snapshot && disk.entries.first?.index == node.logStart)
+            #expect(snapshot.meta.membership == RaftMembership(voters: [1, 2, 3]))
+        }
+        #expect(!c.nodes[1]!.snapshotDue)
+    }
+
+    @Test("§7: a follower that needs compacted entries gets the snapshot in chunks, installs it and catches up by appends")
+    func installInChunks() throws {
+        var c = Cluster(3, configure: Self.small)
+        c.elect(1)
+        c.cut = [[1, 3], [3, 1]]
+        for i in 0..<25 { _ = try c.nodes[1]!.propose([UInt8(i)]) }
+        c.stabilize()
+        #expect(c.nodes[1]!.logStart > c.nodes[3]!.lastIndex, "node 3 needs entries node 1 compacted")
+        c.cut = []
+        c.sent = []
+        c.tickAll(3)
+        let snapshot = try #require(c.nodes[1]!.snapshot)
+        let chunks = c.sent.filter { $0.kind == .snapshot && $0.to == 3 }
+        #expect(chunks.count >= (snapshot.data.count + 3) / 4 && snapshot.data.count > 4)
+        #expect(chunks.allSatisfy { $0.snapshotChunk.count <= 4 })
+        #expect(c.restored[3]?.last == snapshot)
+        #expect(c.nodes[3]!.lastIndex == c.nodes[1]!.lastIndex && c.nodes[3]!.commit == c.nodes[1]!.commit)
+        // Entries after the snapshot came by appends and were applied on top of it.
+        #expect(c.applied[3]!.first?.index == snapshot.index + 1 && c.applied[3]!.last?.index == c.nodes[1]!.commit)
+        #expect(c.disks[3]!.load().snapshot == snapshot)
+    }
+
+    @Test("a lost chunk is sent again after the next heartbeat; a receiver that restarted starts the transfer over")
+    func lostChunks() throws {
+        var c = Cluster(3, configure: Self.small)
+        c.elect(1)
+        c.cut = [[1, 3], [3, 1]]
+        for i in 0..<25 { _ = try c.nodes[1]!.propose([UInt8(i)]) }
+        c.stabilize()
+        c.cut = []
+        // The second chunk is lost once.
+        var lost = false
+        c.drop = { m in
+            guard m.kind == .snapshot, m.snapshotOffset == 4, !lost else { return false }
+            lost = true
+            return true
+        }
+        c.tickAll(1)
+        #expect(lost && c.restored[3] == nil, "the transfer stopped at the lost chunk")
+        c.drop = nil
+        c.tickAll(3)
+        #expect(c.restored[3]?.count == 1 && c.nodes[3]!.commit == c.nodes[1]!.commit)
+
+        // Node 2 loses its partial transfer in a crash: the leader's next chunk is refused and
+        // the transfer starts again from offset 0.
+        c.cut = [[1, 2], [2, 1]]
+        for i in 0..<25 { _ = try c.nodes[1]!.propose([UInt8(i)]) }
+        c.stabilize()
+        c.cut = []
+        var seen = 0
+        c.drop = { m in
+            guard m.kind == .snapshot, m.to == 2 else { return false }
+            seen += 1
+            return seen == 3  // two chunks arrive, the third is lost
+        }
+        c.tickAll(1)
+        var config = RaftConfig(id: 2, voters: [1, 2, 3], seed: 99)
+        Self.small(&config)
+        c.nodes[2] = RaftNode(config: config, state: c.disks[2]!.load())
+        c.drop = nil
+        c.sent = []
+        c.tickAll(4)
+        #expect(c.sent.contains { $0.kind == .snapshotResponse && $0.from == 2 && $0.reject })
+        #expect(c.sent.contains { $0.kind == .snapshot && $0.to == 2 && $0.snapshotOffset == 0 })
+        #expect(c.nodes[2]!.commit == c.nodes[1]!.commit && c.restored[2]?.last == c.nodes[1]!.snapshot)
+    }
+
+    @Test("a snapshot whose last entry the follower holds only moves its commit index; an older one changes nothing")
+    func snapshotAlreadyHeld() {
+        var config = RaftConfig(id: 2, voters: [1, 2, 3], seed: 5)
+        Self.small(&config)
+        var node = RaftNode(config: config, state: RaftPersistentState(hardState: RaftHardState(term: 1, vote: 0, commit: 2),
+                                                                       entries: (1...6).map { RaftEntry(term: 1, index: $0, data: [UInt8($0)]) }))
+        var m = RaftMessage(kind: .snapshot, from: 1, to: 2, term: 1)
+        m.snapshotMeta = RaftSnapshotMeta(index: 4, term: 1, membership: RaftMembership(voters: [1, 2, 3]))
+        m.snapshotChunk = [1, 2]
+        m.snapshotTotal = 2
+        m.snapshotDone = true
+        node.step(m)
+        #expect(node.commit == 4 && node.lastIndex == 6 && node.logStart == 0)
+        let ready = node.ready()
+        #expect(ready.snapshot == nil && ready.committedEntries.map(\.index) == [1, 2, 3, 4])
+        #expect(ready.messages.last?.kind == .appendResponse && ready.messages.last?.index == 4)
+        node.advance(ready)
+        m.snapshotMeta!.index = 3
+        node.step(m)
+        #expect(node.commit == 4 && node.ready().messages.last?.index == 4)
+    }
+
+    @Test("a node restarts from its snapshot and the entries kept after it, with the snapshot's membership")
+    func restartFromSnapshot() throws {
+        var c = Cluster(3, configure: Self.small)
+        c.elect(1)
+        _ = try c.nodes[1]!.proposeConfChange(.demote(3))
+        c.tickAll(2)
+        for i in 0..<12 { _ = try c.nodes[1]!.propose([UInt8(i)]) }
+        c.stabilize()
+        c.tickAll(1)
+        let disk = c.disks[2]!.load()
+        let snapshot = try #require(disk.snapshot)
+        var config = RaftConfig(id: 2, voters: [1, 2, 3], seed: 2)
+        Self.small(&config)
+        let restarted = RaftNode(config: config, state: disk, applied: snapshot.index)
+        #expect(restarted.membership == RaftMembership(voters: [1, 2], learners: [3]))
+        #expect(restarted.logStart == c.nodes[2]!.logStart && restarted.lastIndex == c.nodes[2]!.lastIndex)
+        #expect(restarted.commit >= snapshot.index && restarted.snapshot == snapshot)
+        #expect(restarted.ready().committedEntries.first.map { $0.index > snapshot.index } ?? true)
+    }
+}
+
+@Suite struct RaftFigure8Tests {
+    /// Figure 8 of the paper, scripted on five nodes with one entry per append: an entry of an
+    /// old term replicated to a majority by a later leader, which then dies, is overwritten by
+    /// a node holding an entry of a newer term. Whether the old entry was committed depends
+    /// only on the current-term rule.
+    static func run(rule: Bool) throws -> Cluster {
+        var c = Cluster(5, preVote: false, checkQuorum: false, rules: { var r = RaftRules(); r.commitOnlyCurrentTerm = rule; return r }()) {
+            $0.maxEntriesPerAppend = 1
+        }
+        func restart(_ c: inout Cluster, _ id: RaftNodeID) {
+            var config = RaftConfig(id: id, voters: [1, 2, 3, 4, 5], seed: id * 31)
+            config.preVote = false
+            config.checkQuorum = false
+            config.maxEntriesPerAppend = 1
+            config.rules.commitOnlyCurrentTerm = rule
+            c.nodes[id] = RaftNode(config: config, state: c.disks[id]!.load(), applied: 0)
+            c.applied[id] = []
+        }
+        /// Only `id` ticks (the others never time out): until it leads, then `beats` more.
+        func lead(_ c: inout Cluster, _ id: RaftNodeID, beats: Int = 0) {
+            for _ in 0..<200 where c.nodes[id]!.role != .leader {
+                c.nodes[id]!.tick()
+                c.stabilize()
+            }
+            for _ in 0..<beats {
+                c.nodes[id]!.tick()
+                c.stabilize()
+            }
+        }
+        // (a) Node 1 leads term 1; its entry at index 2 reaches only node 2.
+        c.elect(1)
+        c.cut = [[1, 3], [1, 4], [1, 5]]
+        _ = try c.nodes[1]!.propose([0xA])
+        c.stabilize()
+        c.cut = []
+        c.nodes[1] = nil
+        // (b) Node 5 wins term 2 with nodes 3 and 4, appends its no-op at index 2, and dies
+        // before sending it.
+        c.drop = { $0.from == 5 && $0.kind == .append }
+        lead(&c, 5)
+        #expect(c.nodes[5]!.role == .leader && c.nodes[5]!.lastTerm == 2)
+        c.nodes[5] = nil
+        c.drop = nil
+        // (c) Node 1 returns and wins term 3; index 2 (term 1) reaches nodes 3 and 4, its own
+        // no-op at index 3 reaches nobody, and the commit index travels with heartbeats.
+        restart(&c, 1)
+        c.drop = { $0.kind == .append && $0.entries.contains { $0.index >= 3 } }
+        lead(&c, 1, beats: 3)
+        #expect(c.nodes[1]!.role == .leader && c.nodes[3]!.lastIndex == 2 && c.nodes[3]!.lastTerm == 1)
+        #expect(c.nodes[1]!.commit == (rule ? 1 : 2))
+        // (d) Node 1 dies; node 5 returns and wins term 4 (its last term 2 beats their 1).
+        c.nodes[1] = nil
+        c.drop = nil
+        restart(&c, 5)
+        lead(&c, 5, beats: 3)
+        return c
+    }
+
+    @Test("teeth (§5.4.2, Figure 8): without the current-term rule a committed entry is overwritten; with it nothing committed is lost")
+    func figure8() throws {
+        let broken = try Self.run(rule: false)
+        #expect(broken.nodes.values.contains { $0.brokenInvariant != nil }, "the overwrite of a committed entry is caught")
+        let safe = try Self.run(rule: true)
+        #expect(safe.leaders() == [5] && safe.nodes.values.allSatisfy { $0.brokenInvariant == nil })
+        // Every node applied the same entry at each index.
+        var byIndex: [UInt64: RaftEntry] = [:]
+        for entries in safe.applied.values {
+            for e in entries {
+                #expect(byIndex[e.index] == nil || byIndex[e.index] == e)
+                byIndex[e.index] = e
+            }
+        }
+        #expect(byIndex[2]?.term == 2, "node 5's entry of term 2 is the one committed at index 2")
     }
 }

@@ -278,6 +278,39 @@ public final class SegmentedLog {
         }
     }
 
+    /// Makes the next record start a new segment (the current one is fsynced and closed), so
+    /// that a batch written now can outlive every segment before it.
+    public func rotate() throws {
+        if segmentHasFrames { try startSegment() }
+    }
+
+    /// Deletes the oldest segments whose records all precede `index` — a prefix of the log,
+    /// never the segment being written — and returns their names. For a log whose state up to
+    /// `index` was written again after it (the Raft log's snapshot batch).
+    @discardableResult
+    public func removeSegments(before index: UInt64) throws -> [String] {
+        let numbers = try SegmentedLog.segmentNumbers(options).filter { $0 < segmentNumber }
+        var firstIndexes: [UInt64] = []
+        for number in numbers + [segmentNumber] {
+            let name = SegmentedLog.segmentName(options.prefix, number)
+            guard let handle = FileHandle(forReadingAtPath: options.directory + "/" + name),
+                  let head = try? handle.read(upToCount: SegmentHeader.byteCount),
+                  let header = try? SegmentHeader.decode([UInt8](head)) else { throw LogError.unreadable(name) }
+            try? handle.close()
+            firstIndexes.append(header.firstIndex)
+        }
+        var removed: [String] = []
+        // Segment k holds [first_k, first_{k+1} - 1].
+        for k in numbers.indices {
+            guard firstIndexes[k + 1] <= index else { break }
+            let name = SegmentedLog.segmentName(options.prefix, numbers[k])
+            guard unlink(options.directory + "/" + name) == 0 else { throw LogError.io("cannot remove \(name)") }
+            removed.append(name)
+        }
+        if !removed.isEmpty { try syncDirectory() }
+        return removed
+    }
+
     /// Flushes and closes the current segment.
     public func close() throws(LogError) {
         guard fd >= 0 else { return }
