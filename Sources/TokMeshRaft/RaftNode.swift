@@ -15,6 +15,8 @@ public struct RaftNode: Sendable {
     public let id: RaftNodeID
     private let config: RaftConfig
     public private(set) var membership: RaftMembership
+    /// Failure domains of members, set by the driver; a tie-break of automatic promotion.
+    public var zones: [RaftNodeID: String] = [:]
     /// `membership.voters` sorted, and every other member sorted (kept in step with it).
     private var voters: [RaftNodeID] = []
     private var peers: [RaftNodeID] = []
@@ -183,6 +185,7 @@ public struct RaftNode: Sendable {
                 heartbeatElapsed = 0
                 broadcastHeartbeat(context: pendingReads.last?.context ?? 0)
             }
+            if let learner = promotionCandidate { _ = try? proposeConfChange(.promote(learner)) }
         } else {
             electionElapsed += 1
             // A learner's count keeps growing: past an election timeout without a leader it
@@ -277,6 +280,24 @@ public struct RaftNode: Sendable {
         maybeCommit()
         broadcastAppend()
         return lastIndex
+    }
+
+    /// The learner automatic promotion would promote now (spec/07 §5): only while voters are
+    /// fewer than `maxVoters`, among learners caught up to within `promoteLag` entries (and
+    /// not receiving a snapshot), the most caught up, then one from a zone no voter is in, then
+    /// the smallest id.
+    public var promotionCandidate: RaftNodeID? {
+        guard role == .leader, config.maxVoters > 0, voters.count < config.maxVoters else { return nil }
+        let floor = lastIndex > config.promoteLag ? lastIndex - config.promoteLag : 0
+        let voterZones = Set(voters.compactMap { zones[$0] })
+        return membership.learners.compactMap { id -> (RaftNodeID, UInt64, Bool)? in
+            guard let pr = progress[id], pr.match > 0, pr.match >= floor, pr.snapshotIndex == nil else { return nil }
+            return (id, pr.match, zones[id].map { !voterZones.contains($0) } ?? false)
+        }.min { a, b in
+            if a.1 != b.1 { return a.1 > b.1 }
+            if a.2 != b.2 { return a.2 }
+            return a.0 < b.0
+        }?.0
     }
 
     /// A committed membership change being applied.

@@ -234,6 +234,11 @@ public struct RaftConfig: Sendable {
     public var snapshotTrailing: UInt64 = 1_000
     /// Bytes per InstallSnapshot chunk (the RPC's limit is 1 MiB).
     public var snapshotChunkBytes = 1 << 20
+    /// Automatic promotion (spec/07 §5): while there are fewer than `maxVoters` voters, the
+    /// leader proposes PROMOTE for a learner whose match is within `promoteLag` entries of its
+    /// last index. 0 turns it off (changes come only from `proposeConfChange`).
+    public var maxVoters = 5
+    public var promoteLag: UInt64 = 100
     /// Seed of the node's randomized election timeout (election ticks + 0..<election ticks).
     public var seed: UInt64
     /// Rules the mutation tests switch off one at a time ("teeth"); all on in production.

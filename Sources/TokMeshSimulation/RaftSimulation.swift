@@ -1,7 +1,7 @@
 // RaftSimulation: a deterministic simulator for TokMeshRaft in the style of TigerBeetle's VOPR
 // — one UInt64 seed drives every choice: a network that delays, loses, duplicates and reorders
 // messages and partitions nodes (symmetric and one-way), crashes and restarts from what was
-// persisted, leadership transfers, membership changes, log compaction with snapshots sent in
+// persisted, leadership transfers, membership changes (and automatic promotion), log compaction with snapshots sent in
 // small chunks, and clients running puts (through the log) and gets (through ReadIndex) on a
 // key-value state machine with timeouts and retries. The driver follows the Ready contract:
 // install a received snapshot, persist, send, apply, serve reads, advance, and take a snapshot
@@ -26,6 +26,9 @@ public struct RaftSimulationOptions: Sendable {
     public var snapshotThreshold: UInt64?
     public var snapshotTrailing: UInt64?
     public var snapshotChunkBytes: Int?
+    /// Automatic promotion of caught-up learners up to this many voters (0: off); nil picks
+    /// 0 or 5 from the seed.
+    public var maxVoters: Int?
     public var clients = 4
     public var keys = 3
     /// A client waits up to this long between operations.
@@ -175,7 +178,7 @@ public struct RaftSimulation {
     var leaderCrashedAt: Int?
     var nextContext: UInt64 = 1
     let entriesPerAppend: Int
-    let snapshotThreshold: UInt64, snapshotTrailing: UInt64, snapshotChunkBytes: Int
+    let snapshotThreshold: UInt64, snapshotTrailing: UInt64, snapshotChunkBytes: Int, maxVoters: Int
 
     public init(seed: UInt64, options: RaftSimulationOptions = RaftSimulationOptions()) {
         self.seed = seed
@@ -185,6 +188,7 @@ public struct RaftSimulation {
         snapshotThreshold = options.snapshotThreshold ?? [25, 100, 10_000][random.below(3)]
         snapshotTrailing = options.snapshotTrailing ?? [0, 5, 50][random.below(3)]
         snapshotChunkBytes = options.snapshotChunkBytes ?? [7, 64, 1 << 20][random.below(3)]
+        maxVoters = options.maxVoters ?? [0, 5][random.below(2)]
         self.random = random
         ids = (1...UInt64(options.nodes)).map { $0 }
         replicas = []
@@ -203,6 +207,8 @@ public struct RaftSimulation {
         c.snapshotThreshold = snapshotThreshold
         c.snapshotTrailing = snapshotTrailing
         c.snapshotChunkBytes = snapshotChunkBytes
+        c.maxVoters = maxVoters
+        c.promoteLag = 20
         c.rules = options.rules
         return c
     }

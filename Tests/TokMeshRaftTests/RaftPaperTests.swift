@@ -29,6 +29,7 @@ struct Cluster {
             c.preVote = preVote
             c.checkQuorum = checkQuorum
             c.rules = rules
+            c.maxVoters = 0  // membership tests propose their changes themselves
             configure(&c)
             nodes[id] = RaftNode(config: c)
             disks[id] = MemoryRaftStorage()
@@ -351,6 +352,39 @@ struct Cluster {
         #expect(c.leaders() == [2])
         c.tickAll(2)
         #expect(c.nodes[3]!.isVoter)
+    }
+
+    @Test("automatic promotion: a caught-up learner is promoted while voters are fewer than maxVoters; a lagging one waits")
+    func automaticPromotion() throws {
+        var c = Cluster(3) { $0.maxVoters = 5; $0.promoteLag = 5 }
+        c.elect(1)
+        for id in [RaftNodeID(4), 5] {
+            var config = RaftConfig(id: id, voters: [1, 2, 3], seed: id)
+            config.maxVoters = 5
+            c.nodes[id] = RaftNode(config: config)
+            c.disks[id] = MemoryRaftStorage()
+        }
+        c.cut = [[1, 5]]
+        _ = try c.nodes[1]!.proposeConfChange(.addLearner(5))
+        c.tickAll(2)
+        for i in 0..<10 { _ = try c.nodes[1]!.propose([UInt8(i)]) }
+        _ = try c.nodes[1]!.proposeConfChange(.addLearner(4))
+        c.tickAll(6)
+        #expect(c.nodes[1]!.membership == RaftMembership(voters: [1, 2, 3, 4], learners: [5]), "node 5 lags by more than promoteLag")
+        c.cut = []
+        c.tickAll(6)
+        #expect(c.nodes[1]!.membership.voters == [1, 2, 3, 4, 5])
+    }
+
+    @Test("automatic promotion picks the most caught up, then a zone no voter is in, then the smallest id")
+    func promotionOrder() {
+        for zones in [[:], [1: "a", 2: "a", 3: "a", 4: "a", 5: "b"] as [RaftNodeID: String]] {
+            var c = Cluster(5) { $0.voters = [1, 2, 3]; $0.learners = [4, 5]; $0.maxVoters = 4 }
+            c.nodes[1]!.zones = zones
+            c.elect(1)
+            c.tickAll(4)
+            #expect(c.nodes[1]!.membership == RaftMembership(voters: [1, 2, 3, zones.isEmpty ? 4 : 5], learners: [zones.isEmpty ? 5 : 4]))
+        }
     }
 
     @Test("one change at a time; the leader neither removes nor demotes itself; demotion keeps the member")
