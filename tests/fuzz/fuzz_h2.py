@@ -383,20 +383,7 @@ def build(h: fl.Harness, rng: random.Random) -> tuple[bytes, str, bool]:
             g.parts.append(name[2:])
     parts += g.parts
     if rng.random() < 0.15:  # byte-level mutations of the whole stream (after the preface)
-        for _ in range(rng.randint(1, 4)):
-            op = rng.randrange(4)
-            lo = len(fl.PREFACE)
-            if len(out) <= lo:
-                break
-            i = rng.randrange(lo, len(out))
-            if op == 0:
-                out[i] ^= 1 << rng.randrange(8)
-            elif op == 1:
-                out[i:i] = fl.rbytes(rng, rng.randint(1, 20))
-            elif op == 2:
-                del out[i:i + rng.randint(1, 20)]
-            else:
-                out[i] = rng.getrandbits(8)
+        fl.mutate_bytes(rng, out, start=len(fl.PREFACE))
         parts.append("bytes_mutated")
     if rng.random() < 0.1:
         cut = rng.randrange(len(fl.PREFACE), len(out) + 1)

@@ -703,20 +703,8 @@ def build(h: "RespHarness", rng: random.Random) -> tuple[bytes, str]:
                 cmd = g.command()
                 g.parts.append(cmd[0][:16].decode("latin-1").lower())
                 out += g.encode(cmd)
-    if rng.random() < 0.12:  # byte-level mutations
-        for _ in range(rng.randint(1, 4)):
-            if not out:
-                break
-            i = rng.randrange(len(out))
-            op = rng.randrange(4)
-            if op == 0:
-                out[i] ^= 1 << rng.randrange(8)
-            elif op == 1:
-                out[i:i] = fl.rbytes(rng, rng.randint(1, 20))
-            elif op == 2:
-                del out[i:i + rng.randint(1, 20)]
-            else:
-                out[i] = rng.choice(b"*$\r\n\"' 0-")
+    if rng.random() < 0.12:  # byte-level mutations, replacing bytes with RESP's own
+        fl.mutate_bytes(rng, out, alphabet=b"*$\r\n\"' 0-")
         g.parts.append("bytes_mutated")
     if rng.random() < 0.08 and out:
         cut = rng.randrange(len(out) + 1)

@@ -873,6 +873,24 @@ def rbytes(rng: random.Random, n: int) -> bytes:
     return bytes(rng.getrandbits(8) for _ in range(n))
 
 
+def mutate_bytes(rng: random.Random, out: bytearray, start: int = 0, alphabet: bytes | None = None) -> None:
+    """One to four byte-level mutations of out[start:] in place: a bit flip, 1-20 random bytes
+    inserted, 1-20 bytes deleted, or one byte replaced (by any byte, or one of `alphabet`)."""
+    for _ in range(rng.randint(1, 4)):
+        if len(out) <= start:
+            break
+        i = rng.randrange(start, len(out))
+        op = rng.randrange(4)
+        if op == 0:
+            out[i] ^= 1 << rng.randrange(8)
+        elif op == 1:
+            out[i:i] = rbytes(rng, rng.randint(1, 20))
+        elif op == 2:
+            del out[i:i + rng.randint(1, 20)]
+        else:
+            out[i] = rng.choice(alphabet) if alphabet else rng.getrandbits(8)
+
+
 def overlong_varint(rng: random.Random) -> bytes:
     return rng.choice([
         b"\xff" * 10 + b"\x01",                 # 11 bytes

@@ -4,6 +4,7 @@ Each test module gets its own `tokmesh-server` (module scope) started with the m
 `NODE_ARGS` (extra `--key=value` flags) and `NODE_ENV` (extra environment), so flags differ
 per module and nodes are reused within one. `admin` is an emergency key from the local
 socket; `issuer` and `validator` are keys created with it and already in the auth cache.
+`certs` is a directory of development certificates shared by the whole session.
 
 Environment: TOKMESH_SERVER_BIN (default .build/debug/tokmesh-server from the repository
 root); TOKMESH_KEEP_TMP=1 keeps the temporary data directories and logs.
@@ -13,7 +14,16 @@ from __future__ import annotations
 
 import pytest
 
-from tmlib import STARTED, Node, finish_node, start_node
+from tmlib import REPO, STARTED, Node, finish_node, run_tool, start_node
+
+
+@pytest.fixture(scope="session")
+def certs(tmp_path_factory):
+    """A CA, a server certificate for 127.0.0.1/localhost and a client certificate
+    (Scripts/dev-certs), shared by the TLS tests of every module."""
+    d = tmp_path_factory.mktemp("certs")
+    run_tool([str(REPO / "Scripts/dev-certs"), str(d)])
+    return d
 
 
 @pytest.fixture(scope="module")

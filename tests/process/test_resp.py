@@ -1202,13 +1202,6 @@ def test_redis_benchmark_builtin_and_rand(node, validator, args, lines):
 # TLS (§1, §10 item 13, issue item 3)
 
 
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    d = tmp_path_factory.mktemp("resp-certs")
-    run_tool([str(REPO / "Scripts/dev-certs"), str(d)])
-    return d
-
-
 def tls_args(certs, port, client_ca=False):
     args = ["--server.redis_tls.enabled=true", f"--server.redis_tls.address=127.0.0.1:{port}",
             f"--server.redis_tls.tls.cert_file={certs / 'server.pem'}",

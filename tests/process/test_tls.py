@@ -14,13 +14,6 @@ from tmlib import run_tool as run, REPO, free_port
 
 
 
-@pytest.fixture(scope="module")
-def certs(tmp_path_factory):
-    d = tmp_path_factory.mktemp("certs")
-    run([str(REPO / "Scripts/dev-certs"), str(d)])
-    return d
-
-
 def https_args(certs, port, client_ca=False):
     args = ["--server.https.enabled=true", f"--server.https.address=127.0.0.1:{port}",
             f"--server.https.tls.cert_file={certs / 'server.pem'}", f"--server.https.tls.key_file={certs / 'server.key'}"]
