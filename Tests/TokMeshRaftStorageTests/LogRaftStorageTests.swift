@@ -1,8 +1,8 @@
 // Tests of the Raft log on the segmented log engine: what is saved comes back after reopening,
-// overwritten suffixes stay overwritten, snapshots (in several chunk records) come back with the
-// entries kept after them while older segments are deleted, a snapshot batch torn by a crash
-// leaves the state before it, a torn tail is cut and the rest kept, and corruption before the
-// tail refuses to open rather than forget acknowledged entries.
+// overwritten suffixes stay overwritten, snapshots (files) come back with the entries kept after
+// them while older segments and files are deleted, a snapshot batch torn by a crash leaves the
+// state before it, a torn tail is cut and the rest kept, and corruption before the tail or a
+// missing or damaged snapshot file refuses to open rather than forget acknowledged entries.
 import Foundation
 import Testing
 @testable import TokMeshRaft
@@ -70,19 +70,21 @@ import Testing
         RaftSnapshotMeta(index: index, term: term, membership: RaftMembership(voters: [1, 2], learners: [3]))
     }
 
-    @Test("a snapshot in three chunk records comes back with the entries kept after it; older segments are deleted")
+    @Test("a snapshot file comes back with the entries kept after it; older segments and snapshot files are deleted")
     func snapshotRoundTrip() throws {
         let dir = directory()
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let data = (0..<9000).map { UInt8(truncatingIfNeeded: $0 &* 31) }
+        let data = (0..<(5 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31) }
         let snapshot = RaftSnapshot(meta: meta(20), data: data)
         do {
-            let store = try LogRaftStorage(directory: dir, masterKey: Self.key, segmentBytesMax: 4096, snapshotChunkBytes: 3000)
+            let store = try LogRaftStorage(directory: dir, masterKey: Self.key, segmentBytesMax: 4096)
             for i in UInt64(1)...30 { try store.save(hardState: RaftHardState(term: 1, vote: 1, commit: i), entries: [RaftEntry(term: 1, index: i, data: Array(repeating: UInt8(i), count: 200))]) }
             let before = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("raft-") }.count
             #expect(before > 1)
+            try store.saveSnapshot(RaftSnapshot(meta: meta(10), data: [1]), hardState: RaftHardState(term: 1, vote: 1, commit: 30), keepFrom: 5)
             try store.saveSnapshot(snapshot, hardState: RaftHardState(term: 2, vote: 1, commit: 30), keepFrom: 15)
-            #expect(store.removedSegments.count >= before - 1)
+            #expect(store.removedFiles.filter { $0.hasPrefix("raft-") }.count >= before - 1)
+            #expect(store.removedFiles.contains("snapshot-10-1.snap"))
             try store.save(hardState: nil, entries: [RaftEntry(term: 2, index: 31, data: [31])])
             try store.close()
         }
@@ -94,6 +96,16 @@ import Testing
         let node = RaftNode(config: RaftConfig(id: 1, voters: [1, 2, 3], seed: 1), state: state, applied: 20)
         #expect(node.logStart == 15 && node.lastIndex == 31 && node.membership == snapshot.meta.membership)
         try reopened.close()
+        // The file is sealed: no run of the state machine's bytes is in it in plaintext.
+        let file = try [UInt8](Data(contentsOf: URL(fileURLWithPath: dir + "/snapshot-20-1.snap")))
+        #expect(file.count > data.count && !file.starts(with: data.prefix(64)) && Data(file).range(of: Data(data[4096..<4160])) == nil)
+        // A damaged or missing snapshot file refuses to open.
+        var damaged = file
+        damaged[damaged.count / 2] ^= 1
+        try Data(damaged).write(to: URL(fileURLWithPath: dir + "/snapshot-20-1.snap"))
+        #expect(throws: LogRaftStorage.OpenError.self) { _ = try LogRaftStorage(directory: dir, masterKey: Self.key) }
+        try FileManager.default.removeItem(atPath: dir + "/snapshot-20-1.snap")
+        #expect(throws: LogRaftStorage.OpenError.self) { _ = try LogRaftStorage(directory: dir, masterKey: Self.key) }
     }
 
     @Test("an installed snapshot replaces the log; the log continues after it")
@@ -132,11 +144,14 @@ import Testing
             try store.close()
         }
         for (name, bytes) in saved { try bytes.write(to: URL(fileURLWithPath: dir + "/" + name)) }
+        // Only the segment header of the batch's segment reached the disk.
         let segment = try #require(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasPrefix("raft-") }.sorted().last)
         let path = dir + "/" + segment
         let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        try bytes.prefix(bytes.count - 1000).write(to: URL(fileURLWithPath: path))
-        let state = try LogRaftStorage(directory: dir, masterKey: Self.key).load()
+        try bytes.prefix(80 + 10).write(to: URL(fileURLWithPath: path))
+        let reopened = try LogRaftStorage(directory: dir, masterKey: Self.key)
+        let state = reopened.load()
         #expect(state.snapshot == nil && state.entries.count == 5 && state.hardState == RaftHardState(term: 1, vote: 0, commit: 5))
+        #expect(reopened.removedFiles == ["snapshot-9-2.snap"], "the file no batch names is deleted")
     }
 }
