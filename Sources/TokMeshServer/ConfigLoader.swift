@@ -57,7 +57,7 @@ public struct LoadedConfig: Sendable {
     }
 }
 
-public struct ConfigLoader {
+public struct ConfigLoader: Sendable {
     public var arguments: [String]
     public var environment: [String: String]
     public var workingDirectory: String

@@ -1,7 +1,8 @@
 // TokMeshNode: the process lifecycle of `tokmesh-server` — parse flags, load and validate the
 // configuration (exit 78 on failure, 64 on usage errors), open the data directory, build the
 // services, bind the listeners, run the expiry GC, and stop gracefully on SIGTERM/SIGINT or
-// `POST /local/v1/shutdown` (/ready 503, serve through the grace period, close, flush, exit 0).
+// `POST /local/v1/shutdown` (/ready 503, serve through the grace period, close, flush, exit 0),
+// and reload the configuration on SIGHUP (`ConfigReload`).
 import Dispatch
 import Foundation
 import NIOCore
@@ -56,7 +57,11 @@ public enum TokMeshNode {
             return 0
         }
         do {
-            return try await serve(config)
+            let (file, flags) = (parsed.configFile, parsed.flags)
+            let reload: @Sendable () throws(ConfigFailure) -> ServerConfig = {
+                () throws(ConfigFailure) -> ServerConfig in ServerConfig(try loader.load(explicitFile: file, flags: flags))
+            }
+            return try await serve(config, reload: reload)
         } catch let failure as ConfigFailure {
             printError(failure.report)
             return 78
@@ -66,7 +71,8 @@ public enum TokMeshNode {
         }
     }
 
-    static func serve(_ config: ServerConfig) async throws -> Int32 {
+    /// Runs the node; `reload` loads the configuration again (SIGHUP).
+    static func serve(_ config: ServerConfig, reload: @escaping @Sendable () throws(ConfigFailure) -> ServerConfig) async throws -> Int32 {
         let clock = SystemClock()
         let dataDirectory = try DataDirectory.open(config.dataDirectory)
         defer { dataDirectory.release() }
@@ -214,6 +220,7 @@ public enum TokMeshNode {
         }
 
         let signals = installSignalHandlers(stop: stop, graceMillis: config.shutdownGraceMillis)
+            + [ConfigReload(current: config, logger: logger, load: reload).installSignalHandler()]
         node.started.store(true, ordering: .relaxed)
         node.ready.store(true, ordering: .relaxed)
         logger.log(.info, "tokmesh.server", "ready", ["event": "node_ready"])
