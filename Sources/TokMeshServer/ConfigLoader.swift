@@ -11,6 +11,16 @@ public enum ConfigSource: Sendable, Equatable {
     case flag(String)
     case builtIn
 
+    /// Precedence: built-in 0 < file 1 < env 2 < flag 3.
+    var layer: Int {
+        switch self {
+        case .builtIn: 0
+        case .file: 1
+        case .env: 2
+        case .flag: 3
+        }
+    }
+
     var suffix: String {
         switch self {
         case .file(let path): "(from file \(path))"
@@ -176,6 +186,13 @@ public struct ConfigLoader: Sendable {
             let def = ConfigKeys.byName[key]!
             cliOverrides.append("--" + key)
             assign(def, text: raw, source: .flag(key), into: &values, sources: &sources, issues: &issues)
+        }
+
+        // Merge first, validate after (spec/08 §5): a bad value that a later layer replaced
+        // with a good one is no error.
+        issues.removeAll { issue in
+            guard let layer = issue.source?.layer, let final = sources[issue.key]?.layer else { return false }
+            return final > layer
         }
 
         // Resolve relative paths: file values and defaults against the file's directory, env/flags against cwd.

@@ -1,6 +1,6 @@
 // ConfigValidator: the cross-key rules of spec/08 §5 that single-value parsing cannot see
 // (TTL default ≤ max, grace ≤ shutdown timeout, upload ≥ body size, node ID format, socket path
-// length). File-system checks (data directory, LOCK) run when the node opens its data directory.
+// length, listeners sharing a port). File-system checks (data directory, LOCK) run when the node opens its data directory.
 import TokMeshCore
 
 enum ConfigValidator {
@@ -43,11 +43,37 @@ enum ConfigValidator {
         }
         for listener in ["server.https", "server.redis_tls"] {
             guard case .bool(true) = c.value(listener + ".enabled") else { continue }
-            for key in [listener + ".tls.cert_file", listener + ".tls.key_file"] {
-                if case .string(let path) = c.value(key), path.isEmpty {
-                    issue(.cfgDependency, key, "required when \(listener).enabled is true")
-                }
+            let missing = [listener + ".tls.cert_file", listener + ".tls.key_file"].filter { c.value($0) == .string("") }
+            if missing.count == 2 {
+                issue(.cfgDependency, missing[0], "a certificate and key (\(missing[1])) are required when \(listener).enabled is true")
+            } else if let key = missing.first {
+                issue(.cfgDependency, key, "required when \(listener).enabled is true")
             }
+        }
+        issues += listenerConflicts(c)
+        return issues
+    }
+
+    /// Two enabled listeners on one port with overlapping hosts (equal, or a wildcard:
+    /// `0.0.0.0` overlaps every IPv4 host, `::` every host).
+    static func listenerConflicts(_ c: LoadedConfig) -> [ConfigIssue] {
+        let listeners = [("server.http.enabled", "server.http.address"), ("server.https.enabled", "server.https.address"),
+                         ("server.redis.enabled", "server.redis.address"), ("server.redis_tls.enabled", "server.redis_tls.address"),
+                         ("cluster.enabled", "cluster.listen_address")]
+        let bound: [(key: String, host: String, port: Int)] = listeners.compactMap { enabled, key in
+            guard c.value(enabled) == .bool(true), case .string(let text) = c.value(key),
+                  let (host, port) = ConfigValue.parseAddress(text) else { return nil }
+            return (key, host, port)
+        }
+        func overlap(_ a: String, _ b: String) -> Bool {
+            a == b || a == "::" || b == "::" || (a == "0.0.0.0" && !b.contains(":")) || (b == "0.0.0.0" && !a.contains(":"))
+        }
+        var issues: [ConfigIssue] = []
+        for (i, later) in bound.enumerated() {
+            guard let earlier = bound[..<i].first(where: { $0.port == later.port && overlap($0.host, later.host) }) else { continue }
+            issues.append(ConfigIssue(code: .cfgConflict, key: later.key,
+                                      message: "listens on port \(later.port) like \(earlier.key) (\(earlier.host):\(earlier.port))",
+                                      source: c.sources[later.key]))
         }
         return issues
     }

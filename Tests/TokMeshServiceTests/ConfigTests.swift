@@ -72,6 +72,28 @@ import Testing
         #expect(issues(["--cluster.node_id=tmnd-Bad"]).map(\.code) == [.cfgRange])
     }
 
+    @Test("spec/08 §5: layers merge first; a bad value replaced by a later layer is no error")
+    func mergeFirst() throws {
+        let file = "server:\n  http:\n    address: \":5080\"\nsession:\n  ttl:\n    default: banana\n"
+        let c = try load(["--session.ttl.default=1h"], env: ["TOKMESH_SERVER_HTTP_ADDRESS": "127.0.0.1:6000"], file: file)
+        #expect(c.value("server.http.address") == .string("127.0.0.1:6000") && c.value("session.ttl.default") == .duration(3_600_000))
+        // A bad env value replaced by a good flag, and a bad value nobody replaced.
+        #expect(issues(["--session.ttl.default=1h"], env: ["TOKMESH_SESSION_TTL_DEFAULT": "x"]) == [])
+        #expect(issues(file: file).map(\.key) == ["server.http.address", "session.ttl.default"])
+    }
+
+    @Test("spec/08 §10 items 3-4: listeners sharing a port with overlapping hosts are TM-CFG-1005; a missing certificate and key are one issue")
+    func listenersAndCertificates() {
+        let resp = ["--server.redis.enabled", "--server.redis.address=127.0.0.1:5080"]
+        #expect(issues(resp).map(\.code) == [.cfgConflict] && issues(resp).first?.key == "server.redis.address")
+        #expect(issues(["--server.http.address=0.0.0.0:5080", "--server.redis.enabled", "--server.redis.address=127.0.0.1:5080"]).map(\.code) == [.cfgConflict])
+        #expect(issues(["--server.http.address=[::]:5080", "--server.redis.enabled", "--server.redis.address=[::1]:5080"]).map(\.code) == [.cfgConflict])
+        #expect(issues(["--server.redis.enabled", "--server.redis.address=127.0.0.2:5080"]) == [])
+        #expect(issues(["--server.redis.enabled", "--server.redis.address=127.0.0.1:5081"]) == [])
+        let three = issues(file: "server:\n  http:\n    address: 127.0.0.1:99999\n  https:\n    enabled: true\nsession:\n  ttl:\n    default: banana\n")
+        #expect(three.map(\.code) == [.cfgRange, .cfgDependency, .cfgFormat])
+    }
+
     @Test("spec/08 §2: env names are unique and unknown flags are usage errors")
     func names() {
         #expect(Set(ConfigKeys.all.map(\.envName)).count == ConfigKeys.all.count)
