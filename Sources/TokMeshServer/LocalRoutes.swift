@@ -16,7 +16,8 @@ enum LocalRoutes {
             // spec/02 §3.5: a failed log makes the node unready until a restart.
             let storage = node.storageState
             let isReady = node.ready.load(ordering: .relaxed) && storage == "ok"
-            let checks: JSONObject = ["session_engine": "ok", "storage": .string(storage),
+            let lifecycle = node.stopping.load(ordering: .relaxed) ? "shutting_down" : node.started.load(ordering: .relaxed) ? "running" : "starting"
+            let checks: JSONObject = ["lifecycle": .string(lifecycle), "session_engine": "ok", "storage": .string(storage),
                                       "listeners": .string(node.started.load(ordering: .relaxed) ? "ok" : "starting"),
                                       "audit": .string(node.audit.droppedCount == 0 ? "ok" : "dropping")]
             guard isReady else {

@@ -41,6 +41,8 @@ final class NodeContext: Sendable {
     let started = Atomic<Bool>(false)
     /// What `/ready` reports: false before start and from the first moment of a graceful stop.
     let ready = Atomic<Bool>(false)
+    /// Set when a stop begins (spec/11 §6 step 1: `lifecycle=shutting_down`).
+    let stopping = Atomic<Bool>(false)
     /// Last GC trigger per type (Unix ms), for the once-per-60-s rule.
     let gcTriggers = Mutex<[String: Int64]>([:])
     let qpsSample = Mutex<(at: Int64, requests: UInt64, qps: Double)>((0, 0, 0))

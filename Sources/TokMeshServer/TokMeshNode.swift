@@ -226,6 +226,7 @@ public enum TokMeshNode {
         logger.log(.info, "tokmesh.server", "ready", ["event": "node_ready"])
 
         let (graceMillis, trigger) = await stop.wait()
+        node.stopping.store(true, ordering: .relaxed)
         node.ready.store(false, ordering: .relaxed)
         logger.log(.info, "tokmesh.server", "shutting down", ["event": "shutdown_started", "trigger": .string(trigger), "grace_ms": .int(graceMillis)])
         if graceMillis > 0 { try? await Task.sleep(nanoseconds: UInt64(graceMillis) * 1_000_000) }

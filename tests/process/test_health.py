@@ -1,9 +1,10 @@
 """/health, /ready, the envelope, request IDs and HTTP/1.1 basics (spec/04 §1-§4, §9)."""
 
+import signal
 import socket
 import time
 
-from tmlib import REQUEST_ID_RE, err, now_ms, ok, read_responses
+from tmlib import REQUEST_ID_RE, err, now_ms, ok, read_responses, wait_until
 
 
 def test_health_envelope_and_headers(node):
@@ -22,7 +23,18 @@ def test_health_envelope_and_headers(node):
 def test_ready(node):
     data = ok(node.req("GET", "/ready"))
     assert data["status"] == "ready"
-    assert isinstance(data.get("checks"), dict)
+    assert isinstance(data.get("checks"), dict) and data["checks"]["lifecycle"] == "running"
+
+
+def test_ready_reports_shutting_down_during_the_grace_period(make_node):
+    # spec/11 §6 step 1: /ready turns 503 with lifecycle=shutting_down; everything is still served.
+    n = make_node(["--server.shutdown.grace_period=3s"], name="grace")
+    n.proc.send_signal(signal.SIGTERM)
+    r = wait_until(lambda: (lambda r: r if r.status == 503 else None)(n.req("GET", "/ready")), 5, what="/ready 503")
+    assert r.code == "TM-SYS-5030" and r.details["checks"]["lifecycle"] == "shutting_down"
+    assert ok(n.req("GET", "/health"))["status"] == "healthy"
+    wait_until(lambda: not n.alive(), 30, what="the node to exit")
+    assert n.proc.returncode == 0
 
 
 def test_health_ignores_credentials(node):
