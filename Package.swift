@@ -17,6 +17,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "5.0.1"),
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         .systemLibrary(
@@ -28,17 +30,27 @@ let package = Package(
             name: "TokMeshCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // The metric catalogue of spec/10 §3 and its Prometheus registry; lower modules record
+        // through the swift-metrics facade (CoreMetrics) and never see Prometheus.
+        .target(
+            name: "TokMeshTelemetry",
+            dependencies: [
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]
+        ),
         .target(
             name: "TokMeshStorage",
-            dependencies: ["TokMeshCore", .product(name: "HeapModule", package: "swift-collections"), .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TokMeshCore", .product(name: "HeapModule", package: "swift-collections"), .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "CoreMetrics", package: "swift-metrics")]
         ),
         .target(
             name: "TokMeshAuth",
-            dependencies: ["TokMeshCore", "CArgon2", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["TokMeshCore", "CArgon2", .product(name: "Crypto", package: "swift-crypto"), .product(name: "CoreMetrics", package: "swift-metrics")]
         ),
         .target(
             name: "TokMeshService",
-            dependencies: ["TokMeshCore", "TokMeshStorage", "TokMeshAuth"]
+            dependencies: ["TokMeshCore", "TokMeshStorage", "TokMeshAuth", .product(name: "CoreMetrics", package: "swift-metrics")]
         ),
         .systemLibrary(
             name: "CNghttp2",
@@ -89,7 +101,8 @@ let package = Package(
         .target(
             name: "TokMeshServer",
             dependencies: [
-                "TokMeshCore", "TokMeshStorage", "TokMeshAuth", "TokMeshService", "TokMeshHTTP", "TokMeshProto", "TokMeshRPC", "TokMeshRESPServer",
+                "TokMeshCore", "TokMeshStorage", "TokMeshAuth", "TokMeshService", "TokMeshHTTP", "TokMeshProto", "TokMeshRPC", "TokMeshRESPServer", "TokMeshTelemetry",
+                .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -117,6 +130,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "TokMeshServiceTests", dependencies: ["TokMeshService", "TokMeshServer"]),
+        .testTarget(name: "TokMeshTelemetryTests", dependencies: ["TokMeshTelemetry", .product(name: "CoreMetrics", package: "swift-metrics")]),
     ],
     swiftLanguageModes: [.v6]
 )

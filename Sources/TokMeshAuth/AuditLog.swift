@@ -41,6 +41,7 @@ public final class AuditLog: Sendable {
     private struct State {
         var queue: [(Int64, [UInt8])] = []
         var dropped: UInt64 = 0
+        var accepted: UInt64 = 0
         var authFailed: [String: (minute: Int64, count: Int)] = [:]
         var stopping = false
     }
@@ -62,6 +63,8 @@ public final class AuditLog: Sendable {
     }
 
     public var droppedCount: UInt64 { state.withLock { $0.dropped } }
+    /// Records accepted, records lost (queue full or file error) and records waiting (metrics).
+    public var counts: (accepted: UInt64, dropped: UInt64, queued: Int) { state.withLock { ($0.accepted, $0.dropped, $0.queue.count) } }
 
     /// AUTH_FAILED is written at most 10 times per IP per minute (spec/03 §10).
     public func allowAuthFailed(ip: String, now: Int64) -> Bool {
@@ -99,6 +102,7 @@ public final class AuditLog: Sendable {
         return state.withLock { s in
             guard s.queue.count < AuditLog.queueMax else { s.dropped += 1; return false }
             s.queue.append((now, line))
+            s.accepted += 1
             return true
         }
     }

@@ -68,8 +68,27 @@ public final class Authenticator: Sendable {
         if bruteForce.recordFailure(ip, now: now) { onBlocked?(ip) }
     }
 
+    static let bruteForceMessage = "too many failed authentication attempts"
+    private var metrics: AuthMetrics { AuthMetrics.shared }
+
     /// Steps 1-7. A cache hit completes authentication (and takes a rate-limit token).
     public func begin(credential: String?, clientIP: IPAddress, adminRoute: Bool) throws(TokMeshError) -> AuthStep {
+        do {
+            let step = try beginSteps(credential: credential, clientIP: clientIP, adminRoute: adminRoute)
+            if case .authenticated = step {
+                metrics.cacheHits.increment()
+                metrics.success.increment()
+            } else {
+                metrics.cacheMisses.increment()
+            }
+            return step
+        } catch {
+            metrics.failed(error)
+            throw error
+        }
+    }
+
+    private func beginSteps(credential: String?, clientIP: IPAddress, adminRoute: Bool) throws(TokMeshError) -> AuthStep {
         let now = clock.nowMillis()
         let nowNanos = monotonicNanos()
         // 1. present
@@ -92,7 +111,7 @@ public final class Authenticator: Sendable {
         }
         // 4. brute-force block
         if let seconds = bruteForce.blockedSeconds(clientIP, now: now) {
-            throw TokMeshError(.sysRateLimited, "too many failed authentication attempts, retry after \(seconds)s",
+            throw TokMeshError(.sysRateLimited, "\(Authenticator.bruteForceMessage), retry after \(seconds)s",
                                headers: [("Retry-After", String(seconds))])
         }
         // 5. key state
@@ -127,6 +146,17 @@ public final class Authenticator: Sendable {
     /// Step 8: Argon2id against the current hash, else the old one inside its grace period.
     /// Blocking (tens of ms): call it off the event loops.
     public func verify(_ pending: PendingVerification) throws(TokMeshError) -> Principal {
+        do {
+            let principal = try verifySecret(pending)
+            metrics.success.increment()
+            return principal
+        } catch {
+            metrics.failed(error)
+            throw error
+        }
+    }
+
+    private func verifySecret(_ pending: PendingVerification) throws(TokMeshError) -> Principal {
         let now = clock.nowMillis()
         guard let key = registry.get(pending.keyID) else { throw invalid(pending.clientIP, now: now) }
         // Requests queued behind a verification of the same credential (a gateway reconnecting
@@ -136,6 +166,8 @@ public final class Authenticator: Sendable {
             return Principal(keyID: key.keyID, role: key.role)
         }
         var matchedOld = false
+        let argon2Start = monotonicNanos()
+        defer { metrics.argon2.recordNanoseconds(Int64(monotonicNanos() - argon2Start)) }
         do {
             if try Argon2id.verify(pending.secret, phc: key.secretHash) {
                 matchedOld = false
@@ -211,10 +243,23 @@ public final class Authenticator: Sendable {
     /// Step 9: minimum role; TM-AUTH-4030 (TM-ADMIN-4030 on admin routes).
     public static func authorize(_ principal: Principal, minimum: Role, adminRoute: Bool) throws(TokMeshError) {
         guard principal.role >= minimum else {
-            throw TokMeshError(adminRoute ? .adminRole : .authRole, details: [
+            let error = TokMeshError(adminRoute ? .adminRole : .authRole, details: [
                 "required_roles": .strings(Role.allCases.filter { $0 >= minimum }.map(\.rawValue)),
                 "current_role": .string(principal.role.rawValue),
             ])
+            AuthMetrics.shared.refused(error)
+            throw error
+        }
+    }
+
+    /// Step 9 for a route that admits an exact set of roles (`/metrics`: metrics and admin).
+    public static func authorize(_ principal: Principal, oneOf roles: [Role], adminRoute: Bool) throws(TokMeshError) {
+        guard roles.contains(principal.role) else {
+            let error = TokMeshError(adminRoute ? .adminRole : .authRole, details: [
+                "required_roles": .strings(roles.map(\.rawValue)), "current_role": .string(principal.role.rawValue),
+            ])
+            AuthMetrics.shared.refused(error)
+            throw error
         }
     }
 
@@ -233,9 +278,11 @@ public final class Authenticator: Sendable {
         // Compared without subtracting from the client's value, so no input can overflow.
         guard let timestamp, let ts = Int64(timestamp),
               ts >= now - settings.timestampWindowMillis, ts <= now + settings.timestampWindowMillis else {
+            metrics.refused(TokMeshError(.authTimestamp))
             throw TokMeshError(.authTimestamp, details: ["server_time": .int(now)])
         }
         guard let nonce, nonces.record(keyID: principal.keyID, nonce: nonce, now: now, ttlMillis: settings.nonceTTLMillis) else {
+            metrics.refused(TokMeshError(.authNonce))
             throw TokMeshError(.authNonce)
         }
     }

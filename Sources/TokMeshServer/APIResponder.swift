@@ -66,10 +66,34 @@ final class APIResponder: HTTPResponder {
     }
 
     func respond(to request: ServerRequest, on eventLoop: any EventLoop) -> ResponderResult {
-        switch process(request, on: eventLoop) {
-        case .now(let outcome): .now(render(outcome))
-        case .later(let future): .later(future.map { self.render($0) })
+        let start = monotonicNanos()
+        let observer = node.requests
+        observer.inFlight.add(1, ordering: .relaxed)
+        let match = router.match(method: request.method.rawValue, path: request.path)
+        let template: String
+        if case .matched(_, _, let t) = match { template = t } else { template = "unmatched" }
+        let bare = template == MetricsRoute.path
+        switch process(request, match: match, on: eventLoop) {
+        case .now(let outcome):
+            let response = bare ? Self.bareFailure(render(outcome)) : render(outcome)
+            observer.finished(request, template: template, response: response, startNanos: start, nowMillis: now)
+            return .now(response)
+        case .later(let future):
+            return .later(future.map { outcome in
+                let response = bare ? Self.bareFailure(self.render(outcome)) : self.render(outcome)
+                observer.finished(request, template: template, response: response, startNanos: start, nowMillis: self.now)
+                return response
+            })
         }
+    }
+
+    /// `/metrics` refusals carry their code in `X-Error-Code` and no body (spec/04 §5).
+    static func bareFailure(_ response: ServerResponse) -> ServerResponse {
+        guard response.status.code >= 400 else { return response }
+        var bare = response
+        bare.body = nil
+        bare.headers.remove(name: "Content-Type")
+        return bare
     }
 
     /// The JSON envelope of an outcome (a raw response, e.g. a file, gets its request ID only).
@@ -98,10 +122,14 @@ final class APIResponder: HTTPResponder {
 
     /// The request pipeline of spec/04 §2 up to the route's result or error.
     func process(_ request: ServerRequest, on eventLoop: any EventLoop) -> OutcomeResult {
+        process(request, match: router.match(method: request.method.rawValue, path: request.path), on: eventLoop)
+    }
+
+    private func process(_ request: ServerRequest, match: RouteMatch<RouteSpec>, on eventLoop: any EventLoop) -> OutcomeResult {
         let requestID = Identifiers.requestID(incoming: request.headers.first(name: "x-request-id"))
         let isLocal = request.peer == .local
         let spec: RouteSpec, parameters: [String: String], template: String
-        switch router.match(method: request.method.rawValue, path: request.path) {
+        switch match {
         case .matched(let s, let p, let t):
             if case .localOnly = s.access, !isLocal { return fail(TokMeshError(.sysNoRoute), requestID) }
             (spec, parameters, template) = (s, p, t)
@@ -141,7 +169,7 @@ final class APIResponder: HTTPResponder {
             principal = Principal(keyID: "anonymous", role: .metrics)
         case .localOnly:
             principal = .localAdmin
-        case .minimum:
+        case .minimum, .oneOf:
             if isLocal {
                 principal = .localAdmin
                 break
@@ -252,12 +280,14 @@ final class APIResponder: HTTPResponder {
     /// Steps after authentication: role, anti-replay, decoding, the handler, audit, envelope.
     private func finish(_ call: PendingCall, principal: Principal, on eventLoop: any EventLoop) -> OutcomeResult {
         let spec = call.spec
-        if case .minimum(let role) = spec.access {
-            do throws(TokMeshError) {
-                try Authenticator.authorize(principal, minimum: role, adminRoute: call.adminRoute)
-            } catch {
-                return .now(authFailure(error, call, keyID: principal.keyID))
+        do throws(TokMeshError) {
+            switch spec.access {
+            case .minimum(let role): try Authenticator.authorize(principal, minimum: role, adminRoute: call.adminRoute)
+            case .oneOf(let roles) where !principal.isLocal: try Authenticator.authorize(principal, oneOf: roles, adminRoute: call.adminRoute)
+            default: break
             }
+        } catch {
+            return .now(authFailure(error, call, keyID: principal.keyID))
         }
         var routeCall: RouteCall?
         do throws(TokMeshError) {

@@ -4,6 +4,7 @@
 // that take effect only at the next restart; an invalid one keeps the running configuration and
 // logs `config_reload_failed` with every issue (without the message of a secret key). Either way
 // the process keeps running: the default action of SIGHUP, ending the process, never happens.
+import CoreMetrics
 import Dispatch
 import Foundation
 import Synchronization
@@ -12,6 +13,8 @@ import TokMeshCore
 final class ConfigReload: Sendable {
     /// Keys whose new value this build applies without a restart.
     static let appliedLive: Set<String> = ["telemetry.logging.level"]
+    static let successes = CoreMetrics.Counter(label: "tokmesh_config_reloads_total", dimensions: [("result", "success")])
+    static let failures = CoreMetrics.Counter(label: "tokmesh_config_reloads_total", dimensions: [("result", "failure")])
 
     private let load: @Sendable () throws(ConfigFailure) -> ServerConfig
     private let logger: Logger
@@ -45,6 +48,7 @@ final class ConfigReload: Sendable {
             logger.log(.error, "tokmesh.config", "configuration reload failed; the running configuration is kept", [
                 "event": "config_reload_failed", "trigger": .string(trigger), "errors": .array(issues),
             ])
+            Self.failures.increment()
             return
         }
         let changed = running.withLock { values -> [String] in
@@ -54,6 +58,7 @@ final class ConfigReload: Sendable {
             return changed
         }
         if let level = Logger.Level(name: next.logLevel) { logger.setLevel(level) }
+        Self.successes.increment()
         let applied = changed.filter { Self.appliedLive.contains($0) }
         let atRestart = changed.filter { !Self.appliedLive.contains($0) }
         logger.log(.info, "tokmesh.config", "configuration reloaded", [

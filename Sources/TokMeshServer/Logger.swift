@@ -27,6 +27,8 @@ public final class Logger: Sendable {
     }
 
     public func setLevel(_ level: Level) { minimum.store(level.rawValue, ordering: .relaxed) }
+    /// Whether a line at `level` would be written (build costly fields only when it is).
+    public func enabled(_ level: Level) -> Bool { level.rawValue >= minimum.load(ordering: .relaxed) }
     func setNodeID(_ id: String) { nodeID.withLock { $0 = id } }
 
     public func log(_ level: Level, _ logger: String, _ message: String, _ fields: JSONObject = JSONObject()) {

@@ -13,6 +13,9 @@ import TokMeshStorage
 final class NodeContext: Sendable {
     static let version = "0.1.0"
     static let buildTime = "unknown"
+    /// The source commit, when the build passed one in (`TOKMESH_COMMIT` at build time is not
+    /// wired yet, so the label reads `unknown`).
+    static let commit = "unknown"
 
     let config: ServerConfig
     let nodeID: String
@@ -31,6 +34,8 @@ final class NodeContext: Sendable {
     let stats: ConnectionStats
     /// RESP listener counters (INFO, and the tokmesh_resp_* metrics).
     let respStats = RESPStats()
+    /// Latency, errors, in-flight count and access lines of the JSON API.
+    let requests: RequestObserver
     /// Argon2 and other blocking work: max(1, cores/2) threads (spec/03 §2.1).
     let blockingPool: NIOThreadPool
     /// Snapshots and backup checks (two threads, so a second snapshot request meets the first
@@ -65,6 +70,7 @@ final class NodeContext: Sendable {
         self.nodeID = nodeID
         self.clock = clock
         self.logger = logger
+        self.requests = RequestObserver(logger: logger)
         self.sessions = sessions
         self.keys = keys
         self.authenticator = authenticator

@@ -13,6 +13,8 @@ enum Access: Sendable {
     case open
     /// A minimum role (spec/03 §3).
     case minimum(Role)
+    /// Exactly these roles (`/metrics`: metrics and admin, spec/03 §3).
+    case oneOf([Role])
     /// The local admin socket only (`/local/v1/*`); 404 on TCP.
     case localOnly
 }

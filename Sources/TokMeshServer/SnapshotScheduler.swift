@@ -1,10 +1,13 @@
 // SnapshotScheduler: takes snapshots (scheduled, by WAL growth, or manual), then applies
 // retention and compacts the WAL (spec/02 §5.3-§5.4, §3.7). Runs on the blocking pool.
+import CoreMetrics
 import Foundation
 import TokMeshCore
 import TokMeshStorage
 
 enum SnapshotScheduler {
+    static let snapshotDuration = CoreMetrics.Timer(label: "tokmesh_snapshot_duration_seconds")
+    static let snapshotFailures = CoreMetrics.Counter(label: "tokmesh_snapshot_failures_total")
     static func walBytes(_ node: NodeContext) -> Int {
         let dir = node.config.walDirectory
         return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).reduce(0) { sum, name in
@@ -38,10 +41,12 @@ enum SnapshotScheduler {
         } catch .busy {
             throw TokMeshError(.adminConflict, "a snapshot is already being written")
         } catch {
+            snapshotFailures.increment()
             node.logger.log(.error, "tokmesh.storage", "snapshot failed", ["event": "snapshot_failed", "error": .string("\(error)"),
                                                                             "code": .string(ErrorCode.sysBackup.rawValue)])
             throw TokMeshError(.adminFailed, "the snapshot could not be written")
         }
+        snapshotDuration.recordNanoseconds(Int64(monotonicNanos() - started))
         MemoryTrim.release()
         node.lastSnapshot.withLock { $0 = (now, walBytes(node)) }
         let deleted = node.snapshots.applyRetention(count: node.config.snapshotRetentionCount, days: node.config.snapshotRetentionDays,

@@ -14,6 +14,7 @@ import TokMeshHTTP
 import TokMeshRESPServer
 import TokMeshService
 import TokMeshStorage
+import TokMeshTelemetry
 
 public enum TokMeshNode {
     public static let usage = """
@@ -84,6 +85,8 @@ public enum TokMeshNode {
                                                      message: "the certificate's CN (\(certificateName ?? "none")) must equal the node ID \(nodeID)", source: nil)])
         }
         let clusterID = try ClusterIdentity.load(dataDirectory: config.dataDirectory)
+        // Bootstraps swift-metrics before any module makes a metric handle.
+        _ = MetricsRegistry.shared
         let logger = Logger(level: Logger.Level(name: config.logLevel) ?? .info, clock: clock)
         logger.setNodeID(nodeID)
         logStartup(config, logger: logger)
@@ -116,6 +119,7 @@ public enum TokMeshNode {
                                stats: ConnectionStats(maxConnections: config.maxConnections), blockingPool: pool,
                                maintenancePool: maintenance,
                                shutdownRequest: { grace in stop.fire(graceMillis: grace, trigger: "local_socket") })
+        NodeMetrics.install(node)
         let responder = APIResponder(node: node, router: APIRoutes.router(node))
         let idle = TimeAmount.milliseconds(config.idleTimeoutMillis)
 
@@ -369,6 +373,7 @@ public enum TokMeshNode {
         ])
         // spec/02 §6: a recovery over 5 s is reported with each phase's time.
         let totalMillis = Int64((monotonicNanos() - recoveryStarted) / 1_000_000)
+        MetricsRegistry.shared.setGauge("tokmesh_recovery_duration_seconds", [], Double(monotonicNanos() - recoveryStarted) / 1e9)
         if totalMillis > 5000 {
             logger.log(.warn, "tokmesh.storage", "recovery took over 5 s", [
                 "event": "recovery_slow", "duration_ms": .int(totalMillis),
@@ -376,7 +381,7 @@ public enum TokMeshNode {
                 "wal_replay_ms": .int(Int64((monotonicNanos() - started) / 1_000_000)),
             ])
         }
-        let writer = LogWriter(log: log, mode: config.walSyncMode, batchCount: config.walBatchCount, batchBytes: config.walBatchBytes)
+        let writer = LogWriter(log: log, mode: config.walSyncMode, batchCount: config.walBatchCount, batchBytes: config.walBatchBytes, metrics: .sessionWAL())
         return (WALJournal(writer: writer, oldestRecordTime: oldestTime, newestRecordTime: newestTime), resets)
     }
 

@@ -68,6 +68,8 @@ public final class SessionService: Sendable {
 
     public var limits: SessionLimits { limitsBox.withLock { $0 } }
 
+    private var metrics: SessionMetrics { SessionMetrics.shared }
+
     /// Normalises a `tmss-` ID or throws TM-ARG-1001.
     public static func sessionID(_ raw: String) throws(TokMeshError) -> String {
         guard let id = Identifiers.normalizeID(raw, kind: .session) else {
@@ -79,34 +81,36 @@ public final class SessionService: Sendable {
     // MARK: 5.1 create
 
     public func create(_ input: CreateSessionInput, caller: CallerContext) throws(TokMeshError) -> CreateSessionOutput {
-        let limits = self.limits
-        let userID = try SessionLimits.checkUserID(input.userID)
-        let deviceID = try SessionLimits.checkDeviceID(input.deviceID)
-        let data = input.data ?? [:]
-        try SessionLimits.checkData(data)
-        let ip = try input.ipAddress.map { (ip: String) throws(TokMeshError) -> String in try SessionLimits.checkIPAddress(ip) } ?? caller.clientIP
-        let userAgent = SessionLimits.truncateUTF8(input.userAgent ?? caller.userAgent)
-        let ttl = try limits.checkTTL(millis: input.ttlMillis)
-        let clientSessionID = try input.sessionID.map { (raw: String) throws(TokMeshError) -> String in try SessionService.sessionID(raw) }
-        if let token = input.token, !Identifiers.isValidToken(token) { throw TokMeshError(.toknMalformed) }
-        let token: String
-        if let supplied = input.token { token = supplied } else { token = try Identifiers.newToken() }
-        let tokenHash = Identifiers.tokenHash(token)
+        try metrics.measure(.create) { () throws(TokMeshError) in
+            let limits = self.limits
+            let userID = try SessionLimits.checkUserID(input.userID)
+            let deviceID = try SessionLimits.checkDeviceID(input.deviceID)
+            let data = input.data ?? [:]
+            try SessionLimits.checkData(data)
+            let ip = try input.ipAddress.map { (ip: String) throws(TokMeshError) -> String in try SessionLimits.checkIPAddress(ip) } ?? caller.clientIP
+            let userAgent = SessionLimits.truncateUTF8(input.userAgent ?? caller.userAgent)
+            let ttl = try limits.checkTTL(millis: input.ttlMillis)
+            let clientSessionID = try input.sessionID.map { (raw: String) throws(TokMeshError) -> String in try SessionService.sessionID(raw) }
+            if let token = input.token, !Identifiers.isValidToken(token) { throw TokMeshError(.toknMalformed) }
+            let token: String
+            if let supplied = input.token { token = supplied } else { token = try Identifiers.newToken() }
+            let tokenHash = Identifiers.tokenHash(token)
 
-        var attempts = 0
-        while true {
-            let now = clock.nowMillis()
-            let id: String
-            if let clientSessionID { id = clientSessionID } else { id = try Identifiers.newSessionID(nowMillis: now) }
-            let session = Session(id: id, userID: userID, tokenHash: tokenHash, ipAddress: ip, userAgent: userAgent,
-                                  deviceID: deviceID, createdBy: caller.createdBy, createdAt: now, expiresAt: now + ttl, data: data)
-            do {
-                let index = try engine.create(session, maxPerUser: limits.maxPerUser, now: now)
-                return CreateSessionOutput(sessionID: id, token: token, userID: userID, createdAt: now, expiresAt: session.expiresAt,
-                                           version: 1, logIndex: index)
-            } catch let error where error.code == .sessExists && clientSessionID == nil {
-                attempts += 1
-                if attempts > 3 { throw TokMeshError(.sysInternal, "could not generate a unique session ID") }
+            var attempts = 0
+            while true {
+                let now = clock.nowMillis()
+                let id: String
+                if let clientSessionID { id = clientSessionID } else { id = try Identifiers.newSessionID(nowMillis: now) }
+                let session = Session(id: id, userID: userID, tokenHash: tokenHash, ipAddress: ip, userAgent: userAgent,
+                                      deviceID: deviceID, createdBy: caller.createdBy, createdAt: now, expiresAt: now + ttl, data: data)
+                do throws(TokMeshError) {
+                    let index = try engine.create(session, maxPerUser: limits.maxPerUser, now: now)
+                    return CreateSessionOutput(sessionID: id, token: token, userID: userID, createdAt: now, expiresAt: session.expiresAt,
+                                               version: 1, logIndex: index)
+                } catch let error where error.code == .sessExists && clientSessionID == nil {
+                    attempts += 1
+                    if attempts > 3 { throw TokMeshError(.sysInternal, "could not generate a unique session ID") }
+                }
             }
         }
     }
@@ -114,109 +118,128 @@ public final class SessionService: Sendable {
     // MARK: 5.2 get
 
     public func get(_ rawID: String) throws(TokMeshError) -> Session {
-        let id = try SessionService.sessionID(rawID)
-        switch engine.get(id, now: clock.nowMillis()) {
-        case .live(let s): return s
-        case .expired: throw TokMeshError(.sessExpired, details: ["session_id": .string(id)])
-        case .notFound: throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)])
+        try metrics.measure(.get) { () throws(TokMeshError) in
+            let id = try SessionService.sessionID(rawID)
+            switch engine.get(id, now: clock.nowMillis()) {
+            case .live(let s): return s
+            case .expired: throw TokMeshError(.sessExpired, details: ["session_id": .string(id)])
+            case .notFound: throw TokMeshError(.sessNotFound, details: ["session_id": .string(id)])
+            }
         }
     }
 
     // MARK: 5.3 validate
 
     public func validate(token: String, touch: Bool, ipAddress: String?, userAgent: String?, caller: CallerContext) throws(TokMeshError) -> SessionResult {
-        guard Identifiers.isValidToken(token) else { throw TokMeshError(.toknMalformed) }
-        let hash = Identifiers.tokenHash(token)
-        let now = clock.nowMillis()
-        switch engine.validate(tokenHash: hash, now: now) {
-        case .unknown: throw TokMeshError(.toknUnknown)
-        case .expired: throw TokMeshError(.toknExpired)
-        case .revoked(let revokedAt): throw TokMeshError(.toknRevoked, details: ["revoked_at": .int(revokedAt)])
-        case .live(let session):
-            guard touch else { return SessionResult(session: session, logIndex: nil) }
-            let ip = try ipAddress.map { (ip: String) throws(TokMeshError) -> String in try SessionLimits.checkIPAddress(ip) } ?? caller.clientIP
-            let ua = SessionLimits.truncateUTF8(userAgent ?? caller.userAgent)
-            guard let (touched, index) = engine.touchForValidate(session.id, tokenHash: hash, now: now, ip: ip, userAgent: ua) else {
-                return SessionResult(session: session, logIndex: nil)
+        try metrics.measure(.validate) { () throws(TokMeshError) in
+            guard Identifiers.isValidToken(token) else { throw TokMeshError(.toknMalformed) }
+            let hash = Identifiers.tokenHash(token)
+            let now = clock.nowMillis()
+            switch engine.validate(tokenHash: hash, now: now) {
+            case .unknown: throw TokMeshError(.toknUnknown)
+            case .expired: throw TokMeshError(.toknExpired)
+            case .revoked(let revokedAt): throw TokMeshError(.toknRevoked, details: ["revoked_at": .int(revokedAt)])
+            case .live(let session):
+                guard touch else { return SessionResult(session: session, logIndex: nil) }
+                let ip = try ipAddress.map { (ip: String) throws(TokMeshError) -> String in try SessionLimits.checkIPAddress(ip) } ?? caller.clientIP
+                let ua = SessionLimits.truncateUTF8(userAgent ?? caller.userAgent)
+                guard let (touched, index) = engine.touchForValidate(session.id, tokenHash: hash, now: now, ip: ip, userAgent: ua) else {
+                    return SessionResult(session: session, logIndex: nil)
+                }
+                return SessionResult(session: touched, logIndex: index)
             }
-            return SessionResult(session: touched, logIndex: index)
         }
     }
 
     /// Validation without touch, answering with the packed session (RESP TM.VALIDATE): the
     /// same verdicts and codes as `validate`, no unpacking on the way.
     public func validateStored(token: String) throws(TokMeshError) -> StoredSession {
-        guard Identifiers.isValidToken(token) else { throw TokMeshError(.toknMalformed) }
-        switch engine.validate(digest: TokenDigest(token: token), now: clock.nowMillis()) {
-        case .unknown: throw TokMeshError(.toknUnknown)
-        case .expired: throw TokMeshError(.toknExpired)
-        case .revoked(let revokedAt): throw TokMeshError(.toknRevoked, details: ["revoked_at": .int(revokedAt)])
-        case .live(let s): return s
+        try metrics.measure(.validate) { () throws(TokMeshError) in
+            guard Identifiers.isValidToken(token) else { throw TokMeshError(.toknMalformed) }
+            switch engine.validate(digest: TokenDigest(token: token), now: clock.nowMillis()) {
+            case .unknown: throw TokMeshError(.toknUnknown)
+            case .expired: throw TokMeshError(.toknExpired)
+            case .revoked(let revokedAt): throw TokMeshError(.toknRevoked, details: ["revoked_at": .int(revokedAt)])
+            case .live(let s): return s
+            }
         }
     }
 
     // MARK: 5.4 touch
 
     public func touch(_ rawID: String) throws(TokMeshError) -> SessionResult {
-        let id = try SessionService.sessionID(rawID)
-        let now = clock.nowMillis()
-        let (session, index) = try engine.mutateLive(id, now: now) { (s: inout Session) throws(TokMeshError) -> Bool in
-            let active = max(s.lastActive, now)
-            guard active != s.lastActive else { return false }
-            s.lastActive = active
-            return true
+        try metrics.measure(.touch) { () throws(TokMeshError) in
+            let id = try SessionService.sessionID(rawID)
+            let now = clock.nowMillis()
+            let (session, index) = try engine.mutateLive(id, now: now) { (s: inout Session) throws(TokMeshError) -> Bool in
+                let active = max(s.lastActive, now)
+                guard active != s.lastActive else { return false }
+                s.lastActive = active
+                return true
+            }
+            return SessionResult(session: session, logIndex: index)
         }
-        return SessionResult(session: session, logIndex: index)
     }
 
     // MARK: 5.5 renew
 
     public func renew(_ rawID: String, ttlMillis: Int64?, expectedVersion: Int64?) throws(TokMeshError) -> RenewOutput {
-        let id = try SessionService.sessionID(rawID)
-        guard let ttlMillis else { throw TokMeshError.missing("ttl_seconds") }
-        let ttl = try limits.checkTTL(millis: ttlMillis)
-        if let v = expectedVersion, v < 1 { throw TokMeshError.invalid("expected_version", "expected_version must be at least 1") }
-        let (previous, s, index) = try engine.renew(id, ttlMillis: ttl, expectedVersion: expectedVersion.map { UInt64($0) }, now: clock.nowMillis())
-        return RenewOutput(sessionID: id, previousExpiresAt: previous, newExpiresAt: s.expiresAt, version: s.version, logIndex: index)
+        try metrics.measure(.renew) { () throws(TokMeshError) in
+            let id = try SessionService.sessionID(rawID)
+            guard let ttlMillis else { throw TokMeshError.missing("ttl_seconds") }
+            let ttl = try limits.checkTTL(millis: ttlMillis)
+            if let v = expectedVersion, v < 1 { throw TokMeshError.invalid("expected_version", "expected_version must be at least 1") }
+            let (previous, s, index) = try engine.renew(id, ttlMillis: ttl, expectedVersion: expectedVersion.map { UInt64($0) }, now: clock.nowMillis())
+            return RenewOutput(sessionID: id, previousExpiresAt: previous, newExpiresAt: s.expiresAt, version: s.version, logIndex: index)
+        }
     }
 
     // MARK: 5.7 revoke
 
     /// `sync` revocations are logged as urgent: fsynced with their write in either mode.
     public func revoke(_ rawID: String, sync: Bool = false) throws(TokMeshError) -> RevokeOutcome {
-        let id = try SessionService.sessionID(rawID)
-        return try engine.revoke(id, now: clock.nowMillis(), urgent: sync)
+        try metrics.measure(.revoke) { () throws(TokMeshError) in
+            let id = try SessionService.sessionID(rawID)
+            let outcome = try engine.revoke(id, now: clock.nowMillis(), urgent: sync)
+            if outcome.revoked { metrics.revokedSingle.increment() }
+            return outcome
+        }
     }
 
     // MARK: 5.8 revoke by user
 
     /// Returns the number revoked and the WAL index of the last revocation (nil: none logged).
     public func revokeByUser(_ rawUserID: String, sync: Bool = false) throws(TokMeshError) -> (count: Int, logIndex: UInt64?) {
-        let userID = try SessionLimits.checkUserID(rawUserID)
-        let ids = engine.sessionIDs(ofUser: userID)
-        if ids.count > SessionLimits.revokeByUserMax {
-            throw TokMeshError(.sessQuota, "Too many sessions to revoke in one call", details: [
-                "limit": .int(Int64(SessionLimits.revokeByUserMax)), "found": .int(Int64(ids.count)),
-            ])
-        }
-        let now = clock.nowMillis()
-        var count = 0
-        var last: UInt64?
-        for id in ids {
-            do {
-                let outcome = try engine.revoke(id, now: now, urgent: sync)
-                if outcome.revoked { count += 1 }
-                last = outcome.logIndex ?? last
-            } catch {
-                throw TokMeshError(.sysStorage, "storage failed during revoke-by-user", details: ["revoked_count": .int(Int64(count))])
+        try metrics.measure(.revokeUser) { () throws(TokMeshError) in
+            let userID = try SessionLimits.checkUserID(rawUserID)
+            let ids = engine.sessionIDs(ofUser: userID)
+            if ids.count > SessionLimits.revokeByUserMax {
+                throw TokMeshError(.sessQuota, "Too many sessions to revoke in one call", details: [
+                    "limit": .int(Int64(SessionLimits.revokeByUserMax)), "found": .int(Int64(ids.count)),
+                ])
             }
+            let now = clock.nowMillis()
+            var count = 0
+            var last: UInt64?
+            for id in ids {
+                do {
+                    let outcome = try engine.revoke(id, now: now, urgent: sync)
+                    if outcome.revoked { count += 1 }
+                    last = outcome.logIndex ?? last
+                } catch {
+                    throw TokMeshError(.sysStorage, "storage failed during revoke-by-user", details: ["revoked_count": .int(Int64(count))])
+                }
+            }
+            metrics.revokedUser.increment(by: Int64(count))
+            return (count, last)
         }
-        return (count, last)
     }
 
     // MARK: 5.9 list
 
     public func list(_ query: SessionQuery) -> (items: [Session], total: Int) {
+        let started = monotonicNanos()
+        defer { metrics.succeeded(.list, since: started) }
         let now = clock.nowMillis()
         var candidateIDs: Set<String>?
         func intersect(_ ids: [String]) {
@@ -242,10 +265,16 @@ public final class SessionService: Sendable {
     // MARK: expiry
 
     public func gcTick<R: RandomNumberGenerator>(sampleSize: Int, using rng: inout R) -> Int {
-        engine.gcTick(now: clock.nowMillis(), sampleSize: sampleSize, using: &rng)
+        let purged = engine.gcTick(now: clock.nowMillis(), sampleSize: sampleSize, using: &rng)
+        metrics.purged.increment(by: Int64(purged))
+        return purged
     }
 
-    public func sweepAll() -> Int { engine.sweepAll(now: clock.nowMillis()) }
+    public func sweepAll() -> Int {
+        let purged = engine.sweepAll(now: clock.nowMillis())
+        metrics.purged.increment(by: Int64(purged))
+        return purged
+    }
 
     public func stats() -> EngineStats { engine.stats(now: clock.nowMillis()) }
 }

@@ -55,8 +55,10 @@ public final class LogWriter: Sendable {
     /// whether it should end; `syncWake` wakes it.
     private let syncJob = Mutex<(job: (fd: Int32, target: UInt64)?, stop: Bool)>((nil, false))
     private let syncWake = NSCondition()
+    private let metrics: LogMetrics?
 
-    public init(log: SegmentedLog, mode: LogSyncMode, batchCount: Int = 100, batchBytes: Int = 1 << 20) {
+    public init(log: SegmentedLog, mode: LogSyncMode, batchCount: Int = 100, batchBytes: Int = 1 << 20, metrics: LogMetrics? = nil) {
+        self.metrics = metrics
         self.log = UnsafeTransfer(log)
         self.mode = mode
         self.batchCount = batchCount
@@ -206,8 +208,21 @@ public final class LogWriter: Sendable {
             let range = try log.value.append(batch.map { (type: $0.type, payload: $0.payload) })
             precondition(range?.lowerBound == batch.first?.index && range?.upperBound == batch.last?.index,
                          "log indexes diverged from enqueue order")
+            if let metrics {
+                metrics.appends.increment(by: Int64(batch.count))
+                metrics.bytes.increment(by: Int64(batch.reduce(0) { $0 + $1.payload.count }))
+            }
             let mustSync = mode == .sync || batch.contains { $0.urgent }
-            if mustSync { try log.value.sync() }
+            if mustSync {
+                let start = monotonicNow()
+                do {
+                    try log.value.sync()
+                    metrics?.synced(records: UInt64(batch.count), nanos: monotonicNow() - start, ok: true)
+                } catch {
+                    metrics?.synced(records: 0, nanos: monotonicNow() - start, ok: false)
+                    throw error
+                }
+            }
             let last = batch.last!.index
             state.withLock { s in
                 s.writtenIndex = last
@@ -258,17 +273,22 @@ public final class LogWriter: Sendable {
                 if stop { return }
                 continue
             }
+            let start = monotonicNow()
             let synced = fdatasync(job.fd) == 0
             let error = errno
+            let elapsed = monotonicNow() - start
             _ = Foundation.close(job.fd)
-            state.withLock { s in
+            let madeDurable = state.withLock { s -> UInt64 in
                 s.backgroundSync = false
+                let before = s.durableIndex
                 if synced {
                     s.durableIndex = max(s.durableIndex, job.target)
                 } else if s.failure == nil {
                     s.failure = .io("fdatasync failed: errno \(error)")
                 }
+                return s.durableIndex - before
             }
+            metrics?.synced(records: madeDurable, nanos: elapsed, ok: synced)
             fireWaiters()
             wake.lock()
             wake.broadcast()
@@ -277,14 +297,17 @@ public final class LogWriter: Sendable {
     }
 
     private func syncNow() {
-        let target = state.withLock { $0.writtenIndex }
+        let (target, before) = state.withLock { ($0.writtenIndex, $0.durableIndex) }
+        let start = monotonicNow()
         do {
             try log.value.sync()
+            metrics?.synced(records: target - min(before, target), nanos: monotonicNow() - start, ok: true)
             state.withLock { s in
                 s.durableIndex = max(s.durableIndex, target)
                 s.lastSyncNanos = monotonicNow()
             }
         } catch {
+            metrics?.synced(records: 0, nanos: monotonicNow() - start, ok: false)
             state.withLock { $0.failure = error }
         }
         fireWaiters()
