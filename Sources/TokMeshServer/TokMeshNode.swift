@@ -348,6 +348,9 @@ public enum TokMeshNode {
         } catch LogError.unreadable(let message) {
             throw ConfigFailure(issues: [ConfigIssue(code: .cfgConflict, key: "security.storage.encryption_key", message: message, source: nil)])
         }
+        let registry = MetricsRegistry.shared
+        registry.syncCounter("tokmesh_wal_corruptions_total", [("kind", "torn_tail")], total: Double(report.tornTails.count))
+        registry.syncCounter("tokmesh_wal_corruptions_total", [("kind", "corrupt_frame")], total: report.corruption == nil ? 0 : 1)
         for torn in report.tornTails {
             logger.log(.warn, "tokmesh.storage", "torn WAL tail truncated", [
                 "event": "wal_torn_tail", "segment": .string(torn.segment), "offset": .int(Int64(torn.offset)), "reason": .string(torn.reason),
