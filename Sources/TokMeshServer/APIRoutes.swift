@@ -5,6 +5,7 @@ import TokMeshHTTP
 enum APIRoutes {
     static func router(_ node: NodeContext) -> Router<RouteSpec> {
         let rows = LocalRoutes.routes(node) + SessionRoutes.routes(node) + AdminRoutes.routes(node) + BackupRoutes.routes(node) + MetricsRoute.routes(node)
+            + ConfigRoutes.routes(node)
         return Router(rows.map { Route($0.0, $0.1, $0.2) })
     }
 }

@@ -154,18 +154,21 @@ public struct ConfigLoader: Sendable {
     }
 
     /// Loads and validates everything. Throws the full list of issues on failure.
-    public func load(explicitFile: String?, flags: [(String, String)]) throws(ConfigFailure) -> LoadedConfig {
+    /// `yamlText` stands in for the file's contents (`config/validate`): `explicitFile` then only
+    /// names it and anchors its relative paths, and need not exist.
+    public func load(explicitFile: String?, flags: [(String, String)], yamlText: String? = nil) throws(ConfigFailure) -> LoadedConfig {
         var issues: [ConfigIssue] = []
         var warnings: [ConfigIssue] = []
         var values: [String: ConfigValue] = [:]
         var sources: [String: ConfigSource] = [:]
         for key in ConfigKeys.all { values[key.name] = key.defaultValue; sources[key.name] = .builtIn }
 
-        let (filePath, fileIssue) = locateFile(explicit: explicitFile)
+        let (filePath, fileIssue) = yamlText != nil ? (explicitFile.map { absolute($0, base: workingDirectory) } ?? workingDirectory + "/config.yaml", nil)
+            : locateFile(explicit: explicitFile)
         if let fileIssue { throw ConfigFailure(issues: [fileIssue]) }
         let fileDirectory = filePath.map { ($0 as NSString).deletingLastPathComponent } ?? workingDirectory
         if let filePath {
-            readFile(filePath, into: &values, sources: &sources, issues: &issues)
+            readFile(filePath, text: yamlText, into: &values, sources: &sources, issues: &issues)
         } else {
             warnings.append(ConfigIssue(code: .cfgMissing, key: "config", message: "No configuration file found, using built-in defaults", source: nil))
         }
@@ -179,13 +182,13 @@ public struct ConfigLoader: Sendable {
                 continue
             }
             envOverrides.append(name)
-            assign(def, text: raw, source: .env(name), into: &values, sources: &sources, issues: &issues)
+            Self.assign(def, text: raw, source: .env(name), into: &values, sources: &sources, issues: &issues)
         }
         var cliOverrides: [String] = []
         for (key, raw) in flags {
             let def = ConfigKeys.byName[key]!
             cliOverrides.append("--" + key)
-            assign(def, text: raw, source: .flag(key), into: &values, sources: &sources, issues: &issues)
+            Self.assign(def, text: raw, source: .flag(key), into: &values, sources: &sources, issues: &issues)
         }
 
         // Merge first, validate after (spec/08 §5): a bad value that a later layer replaced
@@ -213,12 +216,18 @@ public struct ConfigLoader: Sendable {
         return loaded
     }
 
-    private func readFile(_ path: String, into values: inout [String: ConfigValue], sources: inout [String: ConfigSource], issues: inout [ConfigIssue]) {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            issues.append(ConfigIssue(code: .cfgPermission, key: path, message: "config file is not readable", source: nil))
-            return
+    private func readFile(_ path: String, text given: String?, into values: inout [String: ConfigValue], sources: inout [String: ConfigSource],
+                          issues: inout [ConfigIssue]) {
+        let text: String
+        if let given {
+            text = given
+        } else {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                issues.append(ConfigIssue(code: .cfgPermission, key: path, message: "config file is not readable", source: nil))
+                return
+            }
+            text = String(decoding: data, as: UTF8.self)
         }
-        let text = String(decoding: data, as: UTF8.self)
         let node: Node?
         do {
             node = try Yams.compose(yaml: text)
@@ -253,14 +262,14 @@ public struct ConfigLoader: Sendable {
                     if case .cidrList = def.kind, scalar.string.isEmpty || scalar.string == "null" || scalar.string == "~" {
                         values[full] = .list([]); sources[full] = source
                     } else {
-                        assign(def, text: scalar.string, source: source, fromYAML: scalar, into: &values, sources: &sources, issues: &issues)
+                        Self.assign(def, text: scalar.string, source: source, fromYAML: scalar, into: &values, sources: &sources, issues: &issues)
                     }
                 case .sequence(let seq):
                     guard case .cidrList = def.kind else {
                         issues.append(ConfigIssue(code: .cfgFormat, key: full, message: "expected a \(def.kind.typeName), got a list", source: source)); continue
                     }
                     let items = seq.map { $0.scalar?.string ?? "" }
-                    assignList(def, items: items, source: source, into: &values, sources: &sources, issues: &issues)
+                    Self.assignList(def, items: items, source: source, into: &values, sources: &sources, issues: &issues)
                 default:
                     issues.append(ConfigIssue(code: .cfgFormat, key: full, message: "expected a \(def.kind.typeName), got a mapping", source: source))
                 }
@@ -272,7 +281,7 @@ public struct ConfigLoader: Sendable {
         }
     }
 
-    private func assignList(_ def: ConfigKey, items: [String], source: ConfigSource, into values: inout [String: ConfigValue],
+    private static func assignList(_ def: ConfigKey, items: [String], source: ConfigSource, into values: inout [String: ConfigValue],
                             sources: inout [String: ConfigSource], issues: inout [ConfigIssue]) {
         var canonical: [String] = []
         for item in items {
@@ -286,8 +295,16 @@ public struct ConfigLoader: Sendable {
         sources[def.name] = source
     }
 
+    /// Parses one value for `def` as an env var or flag would give it (`config/apply`).
+    static func parse(_ def: ConfigKey, text: String) -> Result<ConfigValue, ConfigIssue> {
+        var values: [String: ConfigValue] = [:], sources: [String: ConfigSource] = [:], issues: [ConfigIssue] = []
+        assign(def, text: text, source: .flag(def.name), into: &values, sources: &sources, issues: &issues)
+        if let issue = issues.first { return .failure(issue) }
+        return .success(values[def.name]!)
+    }
+
     /// Parses one textual value for `def`; YAML scalars also check their YAML type.
-    private func assign(_ def: ConfigKey, text: String, source: ConfigSource, fromYAML scalar: Node.Scalar? = nil,
+    private static func assign(_ def: ConfigKey, text: String, source: ConfigSource, fromYAML scalar: Node.Scalar? = nil,
                         into values: inout [String: ConfigValue], sources: inout [String: ConfigSource], issues: inout [ConfigIssue]) {
         func fail(_ code: ErrorCode, _ message: String) {
             issues.append(ConfigIssue(code: code, key: def.name, message: message, source: source))
@@ -337,7 +354,7 @@ public struct ConfigLoader: Sendable {
             values[def.name] = .string(t)
         case .cidrList:
             let items = t.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
-            assignList(def, items: items, source: source, into: &values, sources: &sources, issues: &issues)
+            Self.assignList(def, items: items, source: source, into: &values, sources: &sources, issues: &issues)
             return
         }
         sources[def.name] = source

@@ -17,7 +17,9 @@ final class NodeContext: Sendable {
     /// wired yet, so the label reads `unknown`).
     static let commit = "unknown"
 
+    /// The configuration at start; hot values in effect live in `runtime`.
     let config: ServerConfig
+    let runtime: RuntimeConfig
     let nodeID: String
     let clock: any TokMeshCore.Clock
     let logger: Logger
@@ -63,10 +65,11 @@ final class NodeContext: Sendable {
     /// The `/ready` test, shared with gRPC health.
     var isReady: Bool { ready.load(ordering: .relaxed) && storageState == "ok" }
 
-    init(config: ServerConfig, nodeID: String, clock: any TokMeshCore.Clock, logger: Logger, sessions: SessionService,
+    init(config: ServerConfig, runtime: RuntimeConfig, nodeID: String, clock: any TokMeshCore.Clock, logger: Logger, sessions: SessionService,
          keys: KeyAdminService, authenticator: Authenticator, audit: AuditLog, journal: LateJournal, snapshots: SnapshotStore, stats: ConnectionStats,
          blockingPool: NIOThreadPool, maintenancePool: NIOThreadPool, shutdownRequest: @escaping @Sendable (Int64) -> Void) {
         self.config = config
+        self.runtime = runtime
         self.nodeID = nodeID
         self.clock = clock
         self.logger = logger

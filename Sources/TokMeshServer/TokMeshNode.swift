@@ -2,7 +2,7 @@
 // configuration (exit 78 on failure, 64 on usage errors), open the data directory, build the
 // services, bind the listeners, run the expiry GC, and stop gracefully on SIGTERM/SIGINT or
 // `POST /local/v1/shutdown` (/ready 503, serve through the grace period, close, flush, exit 0),
-// and reload the configuration on SIGHUP (`ConfigReload`).
+// and reload the configuration on SIGHUP (`RuntimeConfig`).
 import Dispatch
 import Foundation
 import NIOCore
@@ -58,11 +58,7 @@ public enum TokMeshNode {
             return 0
         }
         do {
-            let (file, flags) = (parsed.configFile, parsed.flags)
-            let reload: @Sendable () throws(ConfigFailure) -> ServerConfig = {
-                () throws(ConfigFailure) -> ServerConfig in ServerConfig(try loader.load(explicitFile: file, flags: flags))
-            }
-            return try await serve(config, reload: reload)
+            return try await serve(config, loader: loader, file: parsed.configFile, flags: parsed.flags)
         } catch let failure as ConfigFailure {
             printError(failure.report)
             return 78
@@ -72,8 +68,8 @@ public enum TokMeshNode {
         }
     }
 
-    /// Runs the node; `reload` loads the configuration again (SIGHUP).
-    static func serve(_ config: ServerConfig, reload: @escaping @Sendable () throws(ConfigFailure) -> ServerConfig) async throws -> Int32 {
+    /// Runs the node; `loader`, `file` and `flags` load the configuration again (reloads).
+    static func serve(_ config: ServerConfig, loader: ConfigLoader, file: String?, flags: [(String, String)]) async throws -> Int32 {
         let clock = SystemClock()
         let dataDirectory = try DataDirectory.open(config.dataDirectory)
         defer { dataDirectory.release() }
@@ -114,7 +110,8 @@ public enum TokMeshNode {
         maintenance.start()
 
         let stop = StopSignal()
-        let node = NodeContext(config: config, nodeID: nodeID, clock: clock, logger: logger, sessions: sessions, keys: keys,
+        let runtime = RuntimeConfig(current: config, loader: loader, file: file, flags: flags, logger: logger, authenticator: authenticator)
+        let node = NodeContext(config: config, runtime: runtime, nodeID: nodeID, clock: clock, logger: logger, sessions: sessions, keys: keys,
                                authenticator: authenticator, audit: audit, journal: journal, snapshots: snapshots,
                                stats: ConnectionStats(maxConnections: config.maxConnections), blockingPool: pool,
                                maintenancePool: maintenance,
@@ -224,7 +221,12 @@ public enum TokMeshNode {
         }
 
         let signals = installSignalHandlers(stop: stop, graceMillis: config.shutdownGraceMillis)
-            + [ConfigReload(current: config, logger: logger, load: reload).installSignalHandler()]
+            + [runtime.installSignalHandler { result in
+                guard case .success(let outcome) = result else { return }
+                audit.record(AuditRecord(operatorID: "SYSTEM", action: "CONFIG_UPDATED", resource: "config", success: true, errorCode: nil,
+                                         ipAddress: "local", tcpRemoteIP: "local", userAgent: "", requestID: "",
+                                         details: ["trigger": "SIGHUP", "updated": .strings(outcome.updated), "ignored": .strings(outcome.ignored)]))
+            }]
         node.started.store(true, ordering: .relaxed)
         node.ready.store(true, ordering: .relaxed)
         logger.log(.info, "tokmesh.server", "ready", ["event": "node_ready"])
