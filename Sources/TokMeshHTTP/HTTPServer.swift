@@ -76,7 +76,7 @@ public final class HTTPServer: Sendable {
     /// ALPN the HTTP/1.1 one (spec/06 §8).
     /// With `h2Only` (the cluster port) anything but ALPN `h2` is closed, and `peerName` reads
     /// the name the verified client certificate carries.
-    public static func bindTLS(host: String, port: Int, group: any EventLoopGroup, tls: NIOSSLContext, responder: any HTTPResponder,
+    public static func bindTLS(host: String, port: Int, group: any EventLoopGroup, tls: TLSContextBox, responder: any HTTPResponder,
                                stats: ConnectionStats, idleTimeout: TimeAmount, h2Settings: H2Settings = H2Settings(), h2Only: Bool = false,
                                peerName: (@Sendable (NIOSSLCertificate) -> String?)? = nil) async throws -> HTTPServer {
         let channel = try await ServerBootstrap(group: group)
@@ -88,7 +88,7 @@ public final class HTTPServer: Sendable {
                 let peer: PeerKind = channel.remoteAddress?.ipAddress.flatMap(IPAddress.init).map { .tcp($0) } ?? .tcp(IPAddress(bytes: [0, 0, 0, 0]))
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(NIOSSLServerHandler(context: tls))
+                    try sync.addHandler(NIOSSLServerHandler(context: tls.current))
                     try sync.addHandler(ApplicationProtocolNegotiationHandler { result, channel in
                         channel.eventLoop.makeCompletedFuture {
                             let pipeline = channel.pipeline.syncOperations

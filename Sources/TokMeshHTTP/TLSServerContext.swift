@@ -10,6 +10,10 @@ public enum TLSServerContext {
         public var file: String
         public var reason: String
         public var description: String { "\(file): \(reason)" }
+        public init(file: String, reason: String) {
+            self.file = file
+            self.reason = reason
+        }
     }
 
     public static func make(certFile: String, keyFile: String, clientCAFile: String?, alpn: [String]) throws(LoadError) -> NIOSSLContext {

@@ -6,6 +6,7 @@
 import NIOCore
 import NIOPosix
 import NIOSSL
+import TokMeshHTTP
 import Synchronization
 
 public final class RESPListener: Sendable {
@@ -17,7 +18,7 @@ public final class RESPListener: Sendable {
     public var localPort: Int? { channel.localAddress?.port }
 
     /// Listens on `host:port` (port 0 = ephemeral); `tls` nil = cleartext.
-    public static func bind(host: String, port: Int, group: any EventLoopGroup, tls: NIOSSLContext?,
+    public static func bind(host: String, port: Int, group: any EventLoopGroup, tls: TLSContextBox?,
                             context server: RESPServerContext) async throws -> RESPListener {
         let listener = tls == nil ? "redis" : "redis_tls"
         let channel = try await ServerBootstrap(group: group)
@@ -36,7 +37,7 @@ public final class RESPListener: Sendable {
                 let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
                 return channel.eventLoop.makeCompletedFuture {
                     let sync = channel.pipeline.syncOperations
-                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls)) }
+                    if let tls { try sync.addHandler(NIOSSLServerHandler(context: tls.current)) }
                     try sync.addHandler(RESPConnectionHandler(server: server, listener: listener, tls: tls != nil, id: id))
                 }
             }

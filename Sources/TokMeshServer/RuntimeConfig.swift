@@ -27,8 +27,9 @@ final class RuntimeConfig: Sendable {
     private let authenticator: Authenticator
     /// What the last successful load produced, and the `config/apply` values laid over it.
     private let state: Mutex<(loaded: LoadedConfig, overrides: [String: ConfigValue])>
-    /// Re-reads every certificate pair; returns the TLS groups that changed (`server.https.tls`…).
-    let tlsReload = Mutex<(@Sendable () -> [String])?>(nil)
+    /// Re-reads every certificate pair with the new paths; returns the TLS groups that changed
+    /// (`server.https.tls`…).
+    let tlsReload = Mutex<(@Sendable (ServerConfig) -> [String])?>(nil)
 
     init(current: ServerConfig, loader: ConfigLoader, file: String?, flags: [(String, String)], logger: Logger, authenticator: Authenticator) {
         self.loader = loader
@@ -82,8 +83,9 @@ final class RuntimeConfig: Sendable {
         let tlsKeys = changed.filter { ConfigKeys.byName[$0]?.hot == true && !Self.appliedLive.contains($0) }
         var updated = changed.filter { Self.appliedLive.contains($0) }
         let ignored = changed.filter { !Self.appliedLive.contains($0) && !tlsKeys.contains($0) }
-        applyHot(ServerConfig(next))
-        updated += tlsReload.withLock { $0 }?() ?? []
+        let nextConfig = ServerConfig(next)
+        applyHot(nextConfig)
+        updated += tlsReload.withLock { $0 }?(nextConfig) ?? []
         Self.successes.increment()
         if !ignored.isEmpty {
             logger.log(.warn, "tokmesh.config", "restart required for changed keys", ["event": "config_warning", "keys": .strings(ignored)])
@@ -92,7 +94,7 @@ final class RuntimeConfig: Sendable {
             "event": "config_reloaded", "trigger": .string(trigger), "file": next.filePath.map { .string($0) } ?? .null,
             "updated": .strings(updated), "ignored": .strings(ignored),
         ])
-        logger.log(.debug, "tokmesh.config", "log level in effect", ["level": .string(ServerConfig(next).logLevel)])
+        logger.log(.debug, "tokmesh.config", "log level in effect", ["level": .string(nextConfig.logLevel)])
         return (updated, ignored)
     }
 

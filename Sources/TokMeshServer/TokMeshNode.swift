@@ -125,10 +125,13 @@ public enum TokMeshNode {
         let publicResponder = PublicRPC.responder(node: node, api: responder)
         var h2 = H2Settings()
         h2.maxConcurrentStreams = UInt32(config.h2MaxConcurrentStreams)
+        var tlsListeners: [TLSReloader.Listener] = []
         do {
             if config.clusterEnabled {
-                let tls = try TLSServerContext.make(certFile: config.clusterCertFile, keyFile: config.clusterKeyFile,
-                                                    clientCAFile: config.clusterCAFile, alpn: ["h2"])
+                let tls = TLSContextBox(try TLSServerContext.make(certFile: config.clusterCertFile, keyFile: config.clusterKeyFile,
+                                                                  clientCAFile: config.clusterCAFile, alpn: ["h2"]))
+                tlsListeners.append(.init(name: "cluster", group: "cluster.tls", certFile: config.clusterCertFile, keyFile: config.clusterKeyFile,
+                                          clientCAFile: config.clusterCAFile, alpn: ["h2"], box: tls))
                 var clusterH2 = H2Settings()
                 clusterH2.maxConcurrentStreams = 256
                 let port = ClusterPort(node: node, clusterID: clusterID, incarnation: UInt64(clock.nowMillis()))
@@ -139,8 +142,10 @@ public enum TokMeshNode {
                 logger.log(.info, "tokmesh.server", "listening", ["listener": "cluster", "address": .string("\(config.clusterHost):\(cluster.localPort ?? config.clusterPort)")])
             }
             if config.httpsEnabled {
-                let tls = try TLSServerContext.make(certFile: config.httpsCertFile, keyFile: config.httpsKeyFile,
-                                                    clientCAFile: config.httpsClientCAFile, alpn: ["h2", "http/1.1"])
+                let tls = TLSContextBox(try TLSServerContext.make(certFile: config.httpsCertFile, keyFile: config.httpsKeyFile,
+                                                                  clientCAFile: config.httpsClientCAFile, alpn: ["h2", "http/1.1"]))
+                tlsListeners.append(.init(name: "https", group: "server.https.tls", certFile: config.httpsCertFile, keyFile: config.httpsKeyFile,
+                                          clientCAFile: config.httpsClientCAFile, alpn: ["h2", "http/1.1"], box: tls))
                 let https = try await HTTPServer.bindTLS(host: config.httpsHost, port: config.httpsPort, group: group, tls: tls,
                                                          responder: publicResponder, stats: node.stats, idleTimeout: idle, h2Settings: h2)
                 servers.append(https)
@@ -154,8 +159,12 @@ public enum TokMeshNode {
             }
             for (enabled, tlsListener, host, port) in [(config.redisEnabled, false, config.redisHost, config.redisPort),
                                                      (config.redisTLSEnabled, true, config.redisTLSHost, config.redisTLSPort)] where enabled {
-                let tls = tlsListener ? try TLSServerContext.make(certFile: config.redisTLSCertFile, keyFile: config.redisTLSKeyFile,
-                                                                  clientCAFile: config.redisTLSClientCAFile, alpn: []) : nil
+                let tls = tlsListener ? TLSContextBox(try TLSServerContext.make(certFile: config.redisTLSCertFile, keyFile: config.redisTLSKeyFile,
+                                                                                clientCAFile: config.redisTLSClientCAFile, alpn: [])) : nil
+                if let tls {
+                    tlsListeners.append(.init(name: "redis_tls", group: "server.redis_tls.tls", certFile: config.redisTLSCertFile,
+                                              keyFile: config.redisTLSKeyFile, clientCAFile: config.redisTLSClientCAFile, alpn: [], box: tls))
+                }
                 let listener = try await RESPListener.bind(host: host, port: port, group: group, tls: tls, context: respContext(node))
                 respListeners.append(listener)
                 logger.log(.info, "tokmesh.server", "listening", ["listener": .string(tlsListener ? "redis_tls" : "redis"),
@@ -214,6 +223,12 @@ public enum TokMeshNode {
         }
 
         // Scheduled snapshots (spec/02 §5.3): every interval, or sooner once the WAL grew by the threshold.
+        // Certificate files: polled every second, reloaded once a change holds still (spec/08 §7).
+        let tlsReloader = TLSReloader(listeners: tlsListeners, logger: logger, nodeID: nodeID)
+        runtime.tlsReload.withLock { $0 = { config in tlsReloader.reloadAll(paths: config, trigger: "reload") } }
+        let tlsWatch = tlsReloader.isEmpty ? nil : gcLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
+            _ = maintenance.runIfActive(eventLoop: gcLoop) { tlsReloader.poll() }
+        }
         let snapshotCheck = gcLoop.scheduleRepeatedTask(initialDelay: .seconds(10), delay: .seconds(10)) { _ in
             _ = maintenance.runIfActive(eventLoop: gcLoop) {
                 SnapshotScheduler.tick(node, now: clock.nowMillis())
@@ -241,6 +256,7 @@ public enum TokMeshNode {
         gcTask.cancel()
         retentionTask.cancel()
         snapshotCheck.cancel()
+        tlsWatch?.cancel()
         signals.forEach { $0.cancel() }
         // Flush the log while the event loops still run, so every waiting answer is delivered.
         writer.close()
