@@ -43,6 +43,8 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var lastActivity = NIODeadline.now()
     private var idleCheck: RepeatedTask?
     private var closing = false
+    /// The graceful stop sent GOAWAY: close once the open streams have ended.
+    private var draining = false
 
     init(responder: any HTTPResponder, peer: PeerKind, stats: ConnectionStats, settings: H2Settings = H2Settings(),
          idleTimeout: TimeAmount, peerCommonName: String? = nil) {
@@ -98,6 +100,7 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
         guard !activated else { return }
         activated = true
         stats.openConnections.wrappingAdd(1, ordering: .relaxed)
+        stats.register(context.channel)
         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
         let period = TimeAmount.nanoseconds(max(idleTimeout.nanoseconds / 4, 50_000_000))
         idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: period, delay: period) { _ in
@@ -108,7 +111,10 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if activated { stats.openConnections.wrappingSubtract(1, ordering: .relaxed) }
+        if activated {
+            stats.openConnections.wrappingSubtract(1, ordering: .relaxed)
+            stats.unregister(context.channel)
+        }
         activated = false
         teardown()
         context.fireChannelInactive()
@@ -290,6 +296,29 @@ final class H2ServerConnection: ChannelInboundHandler, RemovableChannelHandler {
         guard let stream = streams.removeValue(forKey: id) else { return }
         stats.openStreams.wrappingSubtract(1, ordering: .relaxed)
         stream.markClosed()
+        if draining && streams.isEmpty, let context {
+            // After the frames of this callback's round have been handed to the channel.
+            let bound = NIOLoopBound(self, eventLoop: context.eventLoop)
+            context.eventLoop.execute {
+                let handler = bound.value
+                guard let context = handler.context, !handler.closing else { return }
+                handler.sendPending()
+                handler.closeAfterWrites(context)
+            }
+        }
+    }
+
+    /// The graceful stop (spec/11 §6 step 3): GOAWAY naming the last stream processed, the open
+    /// streams finish, then the connection closes.
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ConnectionDrain else { return context.fireUserInboundEventTriggered(event) }
+        guard !draining else { return }
+        draining = true
+        if streams.isEmpty { return goAwayAndClose() }
+        guard let session else { return }
+        nghttp2_submit_goaway(session, UInt8(NGHTTP2_FLAG_NONE.rawValue), nghttp2_session_get_last_proc_stream_id(session),
+                              NGHTTP2_NO_ERROR.rawValue, nil, 0)
+        flushOutput()
     }
 
     /// Answers a buffered request through the responder (as HTTP/1.1 would).

@@ -63,6 +63,7 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard !activated else { return }
         activated = true
         stats.openConnections.wrappingAdd(1, ordering: .relaxed)
+        stats.register(context.channel)
         // Idle timeout: a cheap periodic check of the last activity instead of a handler that
         // sits on every read and write (spec/04 §1 `server.http.idle_timeout`).
         let loopBound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
@@ -76,12 +77,22 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        if activated { stats.openConnections.wrappingSubtract(1, ordering: .relaxed) }
+        if activated {
+            stats.openConnections.wrappingSubtract(1, ordering: .relaxed)
+            stats.unregister(context.channel)
+        }
         activated = false
         idleCheck?.cancel()
         idleCheck = nil
         parked.removeAll()
         context.fireChannelInactive()
+    }
+
+    /// The graceful stop: an idle connection closes now, a busy one after its answer (which
+    /// carries `Connection: close`).
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        guard event is ConnectionDrain else { return context.fireUserInboundEventTriggered(event) }
+        if case .idle = state, parked.isEmpty { context.close(promise: nil) }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -181,7 +192,8 @@ final class HTTP1ServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Encodes the whole response into one buffer and writes it; a file body follows the head
     /// as a file region (sendfile), and its handle is closed once written.
-    private func write(_ context: ChannelHandlerContext, _ response: ServerResponse, method: HTTPMethod, keepAlive: Bool) {
+    private func write(_ context: ChannelHandlerContext, _ response: ServerResponse, method: HTTPMethod, keepAlive requested: Bool) {
+        let keepAlive = requested && !stats.draining.load(ordering: .relaxed)
         let bodyLength = response.file?.length ?? response.body?.readableBytes ?? 0
         var out = context.channel.allocator.buffer(capacity: 256 + (response.file == nil ? bodyLength : 0))
         out.writeString("HTTP/1.1 ")

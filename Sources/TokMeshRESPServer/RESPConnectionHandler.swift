@@ -10,6 +10,7 @@ import NIOPosix
 import NIOTLS
 import TokMeshAuth
 import TokMeshCore
+import TokMeshHTTP
 import TokMeshRESP
 import TokMeshService
 
@@ -70,6 +71,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         server.connections.openConnections.wrappingAdd(1, ordering: .relaxed)
         server.stats.connectedClients.wrappingAdd(1, ordering: .relaxed)
         server.stats.totalConnections.wrappingAdd(1, ordering: .relaxed)
+        server.connections.register(context.channel)
         if let remote = context.channel.remoteAddress {
             peerAddress = "\(remote.ipAddress ?? "?"):\(remote.port ?? 0)"
             if let ip = remote.ipAddress.flatMap(IPAddress.init) { peerIP = ip }
@@ -92,6 +94,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         if activated {
             server.connections.openConnections.wrappingSubtract(1, ordering: .relaxed)
             server.stats.connectedClients.wrappingSubtract(1, ordering: .relaxed)
+            server.connections.unregister(context.channel)
             activated = false
         }
         for timer in [authTimer, incompleteTimer, handshakeTimer] { timer?.cancel() }
@@ -101,6 +104,11 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The graceful stop: idle connections close now, busy ones after the current command.
+        if event is ConnectionDrain {
+            if !busy && !closing { close(context) }
+            return
+        }
         if case TLSUserEvent.handshakeCompleted = event {
             handshakeTimer?.cancel()
             handshakeTimer = nil
@@ -369,6 +377,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     /// meanwhile, reopen reading.
     private func resume(_ context: ChannelHandlerContext) {
         guard !busy, !closing else { return }
+        if server.connections.draining.load(ordering: .relaxed) { return close(context) }
         process(context)
         if !busy { flush(context) }
         if batchCommands > 0 {

@@ -54,7 +54,10 @@ final class RequestObserver: Sendable {
         if let errorCode { countError(errorCode, protocol: "http") }
 
         let status = response.status.code
-        let level: Logger.Level = status >= 500 ? .error : (status == 401 || status == 403 || status == 429) ? .warn : .debug
+        // Probe answers stay at DEBUG: a 503 from /ready while starting or stopping is the answer
+        // a load balancer needs, not a failure (decision, docs/decisions.md).
+        let probe = template == "/ready" || template == "/health"
+        let level: Logger.Level = probe ? .debug : status >= 500 ? .error : (status == 401 || status == 403 || status == 429) ? .warn : .debug
         guard logger.enabled(level), admitLine(nowMillis: nowMillis) else { return }
         var fields: JSONObject = ["event": "request", "request_id": .string(response.headers.first(name: "X-Request-ID") ?? "")]
         fields.append("protocol", .string(request.version.major == 2 ? "h2" : "http1"))

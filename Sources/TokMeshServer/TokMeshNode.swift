@@ -250,9 +250,22 @@ public enum TokMeshNode {
         node.stopping.store(true, ordering: .relaxed)
         node.ready.store(false, ordering: .relaxed)
         logger.log(.info, "tokmesh.server", "shutting down", ["event": "shutdown_started", "trigger": .string(trigger), "grace_ms": .int(graceMillis)])
-        if graceMillis > 0 { try? await Task.sleep(nanoseconds: UInt64(graceMillis) * 1_000_000) }
+        // Steps 2-4 of spec/11 §6: serve through the grace period, close the client listeners,
+        // then let every connection finish its current request and close, up to the deadline.
+        let drainStarted = monotonicNanos()
+        if graceMillis > 0 { _ = await stop.waitForSecond(timeoutMillis: graceMillis) }
         for s in servers { await s.close() }
         for l in respListeners { await l.close() }
+        let asked = node.stats.drain()
+        let drainBudget = max(0, config.shutdownTimeoutMillis - graceMillis)
+        let deadline = monotonicNanos() + UInt64(drainBudget) * 1_000_000
+        while node.stats.registeredCount > 0 && monotonicNanos() < deadline && !stop.secondSignal {
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        logger.log(.info, "tokmesh.server", "connections drained", [
+            "event": "shutdown_drained", "connections": .int(Int64(asked)), "unfinished": .int(Int64(node.stats.registeredCount)),
+            "duration_ms": .int(Int64((monotonicNanos() - drainStarted) / 1_000_000)),
+        ])
         gcTask.cancel()
         retentionTask.cancel()
         snapshotCheck.cancel()
@@ -501,12 +514,25 @@ struct StartupFailure: Error {
 
 /// A one-shot stop request (first caller wins) that `serve` awaits.
 final class StopSignal: Sendable {
-    private struct State { var fired: (Int64, String)?; var waiter: CheckedContinuation<(Int64, String), Never>? }
+    private struct State { var fired: (Int64, String)?; var second = false; var waiter: CheckedContinuation<(Int64, String), Never>? }
     private let state = Mutex(State())
+
+    /// A stop was asked for again while stopping: skip to the final flush (spec/11 §6).
+    var secondSignal: Bool { state.withLock { $0.second } }
+
+    /// Waits up to `timeoutMillis`, returning early (true) on a second stop signal.
+    func waitForSecond(timeoutMillis: Int64) async -> Bool {
+        let deadline = monotonicNanos() + UInt64(timeoutMillis) * 1_000_000
+        while monotonicNanos() < deadline {
+            if secondSignal { return true }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        return secondSignal
+    }
 
     func fire(graceMillis: Int64, trigger: String) {
         let waiter = state.withLock { s -> CheckedContinuation<(Int64, String), Never>? in
-            guard s.fired == nil else { return nil }
+            guard s.fired == nil else { s.second = true; return nil }
             s.fired = (graceMillis, trigger)
             let w = s.waiter
             s.waiter = nil
