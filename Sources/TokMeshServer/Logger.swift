@@ -1,9 +1,11 @@
 // Logger: JSON lines on stdout with the level filter of `telemetry.logging.level`. Callers pass
-// only public fields; tokens, secrets and bodies are never handed to it (spec/03 §11). The full
-// telemetry stack (redaction patterns, metrics, tracing) arrives with issue 7.
+// only public fields; tokens, secrets and bodies are never handed to it (spec/03 §11), and as a
+// second line of defence every line passes the redaction of spec/10 §2 (secret-class values in
+// any string, secret field names) and is cut at 16 KiB.
 import Foundation
 import Synchronization
 import TokMeshCore
+import TokMeshTelemetry
 
 public final class Logger: Sendable {
     public enum Level: Int, Sendable, Comparable {
@@ -26,6 +28,21 @@ public final class Logger: Sendable {
         self.clock = clock
     }
 
+    /// spec/10 §1: a line is cut at 16 KiB.
+    static let lineBytesMax = 16 * 1024
+
+    private static func redacted(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let s): .string(Redaction.redact(s))
+        case .array(let items): .array(items.map(redacted))
+        case .object(let o):
+            .object(o.pairs.reduce(into: JSONObject()) { out, pair in
+                out.append(pair.key, Redaction.isSecretField(pair.key) ? .string(Redaction.marker) : redacted(pair.value))
+            })
+        default: value
+        }
+    }
+
     public func setLevel(_ level: Level) { minimum.store(level.rawValue, ordering: .relaxed) }
     /// Whether a line at `level` would be written (build costly fields only when it is).
     public func enabled(_ level: Level) -> Bool { level.rawValue >= minimum.load(ordering: .relaxed) }
@@ -39,9 +56,16 @@ public final class Logger: Sendable {
         o.append("logger", .string(logger))
         let node = nodeID.withLock { $0 }
         if !node.isEmpty { o.append("node_id", .string(node)) }
-        o.append("message", .string(message))
-        for (k, v) in fields.pairs { o.append(k, v) }
+        o.append("message", .string(Redaction.redact(message)))
+        for (k, v) in fields.pairs { o.append(k, Redaction.isSecretField(k) ? .string(Redaction.marker) : Self.redacted(v)) }
         var line = JSONWriter.write(.object(o))
+        if line.count > Self.lineBytesMax {
+            // Cut inside the message's own fields: keep the envelope, mark the cut.
+            var cut = JSONObject()
+            for (k, v) in o.pairs.prefix(5) { cut.append(k, v) }
+            cut.append("truncated", .string(String(decoding: line.prefix(Self.lineBytesMax - 1024), as: UTF8.self) + "…[truncated]"))
+            line = JSONWriter.write(.object(cut))
+        }
         line.append(0x0A)
         output.withLock { _ in
             var written = 0
