@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
     ],
     targets: [
         .systemLibrary(
@@ -35,8 +36,10 @@ let package = Package(
         .target(
             name: "TokMeshTelemetry",
             dependencies: [
+                "TokMeshCore", "TokMeshProto",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]
         ),
         .target(
@@ -130,7 +133,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "TokMeshServiceTests", dependencies: ["TokMeshService", "TokMeshServer"]),
-        .testTarget(name: "TokMeshTelemetryTests", dependencies: ["TokMeshTelemetry", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        .testTarget(name: "TokMeshTelemetryTests", dependencies: ["TokMeshTelemetry", "TokMeshProto", .product(name: "CoreMetrics", package: "swift-metrics")]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -255,8 +255,17 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         }
         let slot = spec.ordinal
         lastCommand = spec.name
+        // spec/10 §5: RESP has no carrier, so each sampled command is a root span.
+        let span = server.startSpan?(spec.name)
+        if let span {
+            span.setAttribute("tokmesh.resp.command", string: spec.name)
+            span.setAttribute("client.address", string: peerIP.description)
+            if let key = state.key { span.setAttribute("tokmesh.api_key_id", string: key.id) }
+        }
         let finished = { (handler: RESPConnectionHandler) in
-            handler.tally(slot, started: started, failed: handler.writer.bytes.count > mark && handler.writer.bytes[mark] == UInt8(ascii: "-"))
+            let failed = handler.writer.bytes.count > mark && handler.writer.bytes[mark] == UInt8(ascii: "-")
+            handler.tally(slot, started: started, failed: failed)
+            if let span { span.end(errorCode: failed ? Self.errorCode(handler.writer.bytes[mark...]) : nil) }
         }
         if spec.access != .none, let key = state.key {
             do throws(TokMeshError) {
@@ -303,7 +312,10 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         case "PING", "ECHO", "SELECT", "CLIENT", "COMMAND", "CONFIG":
             _ = RESPConnectionCommands.handle(words, state: &state, writer: &writer, config: server.configTable)
         default:
-            switch commands.run(spec.name, words, caller: self.caller, writer: &writer) {
+            let caller = self.caller
+            let outcome = span.map { span in TraceScope.with(span) { commands.run(spec.name, words, caller: caller, writer: &writer) } }
+                ?? commands.run(spec.name, words, caller: caller, writer: &writer)
+            switch outcome {
             case .replied:
                 break
             case .afterLog(let index, let durable, let reply):
@@ -312,6 +324,14 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
             }
         }
         finished(self)
+    }
+
+    /// The TM code of an error reply (`-ERR TM-TOKN-4010 …` → `TM-TOKN-4010`), if it has one.
+    static func errorCode(_ reply: ArraySlice<UInt8>) -> String? {
+        let words = reply.prefix(64).split(separator: UInt8(ascii: " "), maxSplits: 2)
+        guard words.count >= 2 else { return nil }
+        let code = String(decoding: words[1], as: UTF8.self)
+        return code.hasPrefix("TM-") ? code : nil
     }
 
     private var localPortNumber: Int { Int(localAddress.split(separator: ":").last ?? "") ?? 0 }

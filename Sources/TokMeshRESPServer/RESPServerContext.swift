@@ -33,6 +33,8 @@ public struct RESPServerContext: Sendable {
     public var acknowledge: @Sendable (_ index: UInt64, _ durable: Bool, _ done: @escaping @Sendable (Bool) -> Void) -> Void
     /// WARN lines (cross-protocol requests): event name and fields, never arguments.
     public var warn: @Sendable (_ message: String, _ fields: [String: String]) -> Void
+    /// With tracing on: a root span for one command (`TM.VALIDATE`), nil when not sampled.
+    public var startSpan: (@Sendable (_ command: String) -> (any TraceParentSpan & TraceChildSpan)?)? = nil
 
     public init(sessions: SessionService, authenticator: Authenticator, blockingPool: NIOThreadPool, connections: ConnectionStats,
                 stats: RESPStats, nodeID: String, version: String, startedAtMillis: Int64,

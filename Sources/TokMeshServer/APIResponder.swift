@@ -9,6 +9,7 @@ import TokMeshAuth
 import TokMeshCore
 import TokMeshHTTP
 import TokMeshService
+import TokMeshTelemetry
 
 final class APIResponder: HTTPResponder {
     /// A request that waits longer than this for an Argon2 slot gets 429 (spec/03 §2.1).
@@ -73,18 +74,40 @@ final class APIResponder: HTTPResponder {
         let template: String
         if case .matched(_, _, let t) = match { template = t } else { template = "unmatched" }
         let bare = template == MetricsRoute.path
-        switch process(request, match: match, on: eventLoop) {
+        let span = node.tracer?.startServerSpan(request.method.rawValue + " " + template, traceparent: request.headers.first(name: "traceparent"),
+                                                tracestate: request.headers.first(name: "tracestate"), nowMillis: now)
+        switch process(request, match: match, span: span, on: eventLoop) {
         case .now(let outcome):
             let response = bare ? Self.bareFailure(render(outcome)) : render(outcome)
             observer.finished(request, template: template, response: response, startNanos: start, nowMillis: now)
+            if let span { Self.finishHTTPSpan(span, request, template: template, response: response) }
             return .now(response)
         case .later(let future):
             return .later(future.map { outcome in
                 let response = bare ? Self.bareFailure(self.render(outcome)) : self.render(outcome)
                 observer.finished(request, template: template, response: response, startNanos: start, nowMillis: self.now)
+                if let span { Self.finishHTTPSpan(span, request, template: template, response: response) }
                 return response
             })
         }
+    }
+
+    /// The attributes of an HTTP server span (spec/10 §5) once the answer is known.
+    static func finishHTTPSpan(_ span: TokMeshSpan, _ request: ServerRequest, template: String, response: ServerResponse) {
+        span.set("http.request.method", .string(request.method.rawValue))
+        span.set("http.route", .string(template))
+        span.set("http.response.status_code", .int(Int64(response.status.code)))
+        span.set("network.protocol.version", .string(request.version.major == 2 ? "2" : "1.1"))
+        switch request.peer {
+        case .local: span.set("client.address", .string("local"))
+        case .tcp(let ip): span.set("client.address", .string(ip.description))
+        }
+        if let id = response.headers.first(name: "X-Request-ID") { span.set("tokmesh.request_id", .string(id)) }
+        if let code = response.headers.first(name: "X-Error-Code") {
+            span.set("tokmesh.error_code", .string(code))
+            if response.status.code >= 500 { span.setError(code) }
+        }
+        span.finish()
     }
 
     /// `/metrics` refusals carry their code in `X-Error-Code` and no body (spec/04 §5).
@@ -121,11 +144,11 @@ final class APIResponder: HTTPResponder {
     }
 
     /// The request pipeline of spec/04 §2 up to the route's result or error.
-    func process(_ request: ServerRequest, on eventLoop: any EventLoop) -> OutcomeResult {
-        process(request, match: router.match(method: request.method.rawValue, path: request.path), on: eventLoop)
+    func process(_ request: ServerRequest, span: TokMeshSpan? = nil, on eventLoop: any EventLoop) -> OutcomeResult {
+        process(request, match: router.match(method: request.method.rawValue, path: request.path), span: span, on: eventLoop)
     }
 
-    private func process(_ request: ServerRequest, match: RouteMatch<RouteSpec>, on eventLoop: any EventLoop) -> OutcomeResult {
+    private func process(_ request: ServerRequest, match: RouteMatch<RouteSpec>, span: TokMeshSpan?, on eventLoop: any EventLoop) -> OutcomeResult {
         let requestID = Identifiers.requestID(incoming: request.headers.first(name: "x-request-id"))
         let isLocal = request.peer == .local
         let spec: RouteSpec, parameters: [String: String], template: String
@@ -160,7 +183,7 @@ final class APIResponder: HTTPResponder {
             clientIP = proxies.isEmpty ? ip : ClientIPResolver(trustedProxies: proxies).resolve(peer: ip) { name in request.headers[name] }
         }
         let context = PendingCall(request: request, spec: spec, parameters: parameters, requestID: requestID,
-                                  adminRoute: adminRoute, clientIP: clientIP, peerIP: peerIP)
+                                  adminRoute: adminRoute, clientIP: clientIP, peerIP: peerIP, span: span)
 
         // Authentication: local socket = LOCAL_ADMIN; open routes need nothing.
         let principal: Principal
@@ -180,12 +203,16 @@ final class APIResponder: HTTPResponder {
                 switch try node.authenticator.begin(credential: credential, clientIP: clientIP, adminRoute: adminRoute) {
                 case .authenticated(let p):
                     principal = p
+                    if let span { Self.authSpan(span, keyID: p.keyID, cacheHit: true).end(errorCode: nil) }
                 case .needsVerification(let pending):
                     return offload(eventLoop, context) { () -> OutcomeResult in
+                        let child = span.map { Self.authSpan($0, keyID: pending.keyID, cacheHit: false) }
                         do throws(TokMeshError) {
                             let p = try self.node.authenticator.verify(pending)
+                            child?.end(errorCode: nil)
                             return self.finish(context, principal: p, on: eventLoop)
                         } catch {
+                            child?.end(errorCode: error.code.rawValue)
                             return .now(self.authFailure(error, context, keyID: pending.keyID))
                         }
                     }
@@ -221,6 +248,15 @@ final class APIResponder: HTTPResponder {
         var adminRoute: Bool
         var clientIP: IPAddress
         var peerIP: IPAddress
+        /// The request's server span when it is sampled.
+        var span: TokMeshSpan?
+    }
+
+    private static func authSpan(_ parent: TokMeshSpan, keyID: String, cacheHit: Bool) -> any TraceChildSpan {
+        let child = parent.startChild("auth.verify")
+        child.setAttribute("tokmesh.api_key_id", string: keyID)
+        child.setAttribute("tokmesh.auth.cache_hit", bool: cacheHit)
+        return child
     }
 
     private static func keyIDPart(_ credential: String) -> String? {
@@ -313,7 +349,13 @@ final class APIResponder: HTTPResponder {
                                   caller: CallerContext(createdBy: principal.keyID, clientIP: clientIP, userAgent: userAgent),
                                   requestID: call.requestID, clientIP: clientIP)
             routeCall = built
-            let result = try spec.handler(built)
+            let result: RouteResult
+            if let span = call.span {
+                if !principal.isLocal { span.set("tokmesh.api_key_id", .string(principal.keyID)) }
+                result = try TraceScope.with(span) { () throws(TokMeshError) -> RouteResult in try spec.handler(built) }
+            } else {
+                result = try spec.handler(built)
+            }
             if let audit = spec.audit, !result.skipAudit {
                 record(call, operatorID: principal.keyID, action: result.auditAction ?? audit.action(built), resource: audit.resource(built),
                        success: true, details: result.auditDetails)

@@ -139,6 +139,9 @@ public enum ConfigKeys {
         ConfigKey("storage.snapshot.retention_days", .int(1...365), .int(7), "snapshots younger than this are kept"),
         ConfigKey("telemetry.metrics.auth_enabled", .bool, .bool(true), "require a key for /metrics"),
         ConfigKey("telemetry.logging.level", .enumeration(["debug", "info", "warn", "error"]), .string("info"), hot: true, "log level"),
+        ConfigKey("telemetry.tracing.enabled", .bool, .bool(false), "OpenTelemetry tracing (OTLP/HTTP export)"),
+        ConfigKey("telemetry.tracing.endpoint", .string, .string(""), "OTLP/HTTP collector base URL (http:// or https://)"),
+        ConfigKey("telemetry.tracing.sampling_ratio", .float(0...1), .float(0.01), "probability a new trace is sampled"),
         ConfigKey("telemetry.audit.retention_days", .int(1...3650), .int(90), "audit file retention"),
         ConfigKey("telemetry.audit.session_events", .bool, .bool(false), "also audit session create/renew/revoke"),
     ]

@@ -27,6 +27,13 @@ enum ConfigValidator {
         if case .string(let key) = c.value("security.storage.encryption_key"), !key.isEmpty, StorageKey.parseHex(key) == nil {
             issue(.cfgFormat, "security.storage.encryption_key", "must be 64 hexadecimal characters")
         }
+        if case .bool(true) = c.value("telemetry.tracing.enabled"), case .string(let endpoint) = c.value("telemetry.tracing.endpoint") {
+            if endpoint.isEmpty {
+                issue(.cfgDependency, "telemetry.tracing.endpoint", "required when telemetry.tracing.enabled is true")
+            } else if !(endpoint.hasPrefix("http://") || endpoint.hasPrefix("https://")) || endpoint.utf8.count < 10 {
+                issue(.cfgFormat, "telemetry.tracing.endpoint", "must be an http:// or https:// URL")
+            }
+        }
         if case .bool(true) = c.value("cluster.enabled") {
             for key in ["cluster.advertise_address", "cluster.tls.cert_file", "cluster.tls.key_file", "cluster.tls.client_ca_file"] {
                 if case .string(let value) = c.value(key), value.isEmpty {

@@ -9,6 +9,7 @@ import TokMeshHTTP
 import TokMeshRESPServer
 import TokMeshService
 import TokMeshStorage
+import TokMeshTelemetry
 
 final class NodeContext: Sendable {
     static let version = "0.1.0"
@@ -20,6 +21,8 @@ final class NodeContext: Sendable {
     /// The configuration at start; hot values in effect live in `runtime`.
     let config: ServerConfig
     let runtime: RuntimeConfig
+    /// The tracer when `telemetry.tracing.enabled` (nil: tracing costs nothing).
+    let tracer: TokMeshTracer?
     let nodeID: String
     let clock: any TokMeshCore.Clock
     let logger: Logger
@@ -65,11 +68,12 @@ final class NodeContext: Sendable {
     /// The `/ready` test, shared with gRPC health.
     var isReady: Bool { ready.load(ordering: .relaxed) && storageState == "ok" }
 
-    init(config: ServerConfig, runtime: RuntimeConfig, nodeID: String, clock: any TokMeshCore.Clock, logger: Logger, sessions: SessionService,
+    init(config: ServerConfig, runtime: RuntimeConfig, tracer: TokMeshTracer?, nodeID: String, clock: any TokMeshCore.Clock, logger: Logger, sessions: SessionService,
          keys: KeyAdminService, authenticator: Authenticator, audit: AuditLog, journal: LateJournal, snapshots: SnapshotStore, stats: ConnectionStats,
          blockingPool: NIOThreadPool, maintenancePool: NIOThreadPool, shutdownRequest: @escaping @Sendable (Int64) -> Void) {
         self.config = config
         self.runtime = runtime
+        self.tracer = tracer
         self.nodeID = nodeID
         self.clock = clock
         self.logger = logger

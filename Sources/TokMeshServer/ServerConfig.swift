@@ -52,6 +52,9 @@ public struct ServerConfig: Sendable {
     public var auth: AuthSettings
     public var metricsAuthEnabled: Bool
     public var logLevel: String
+    public var tracingEnabled: Bool
+    public var tracingEndpoint: String
+    public var tracingSamplingRatio: Double
     public var auditRetentionDays: Int
     public var auditSessionEvents: Bool
     public var walDirectory: String
@@ -146,6 +149,9 @@ public struct ServerConfig: Sendable {
         auth = a
         metricsAuthEnabled = bool("telemetry.metrics.auth_enabled")
         logLevel = string("telemetry.logging.level")
+        tracingEnabled = bool("telemetry.tracing.enabled")
+        tracingEndpoint = string("telemetry.tracing.endpoint")
+        if case .float(let ratio) = c.value("telemetry.tracing.sampling_ratio") { tracingSamplingRatio = ratio } else { tracingSamplingRatio = 0.01 }
         auditRetentionDays = Int(int("telemetry.audit.retention_days"))
         auditSessionEvents = bool("telemetry.audit.session_events")
         let walDir = string("storage.wal.dir")

@@ -13,6 +13,7 @@ import TokMeshCore
 import TokMeshHTTP
 import TokMeshProto
 import TokMeshRPC
+import TokMeshTelemetry
 
 struct SessionRPC: TokMeshV1SessionServiceHandler {
     typealias V1 = TokMeshV1
@@ -181,15 +182,50 @@ struct SessionRPC: TokMeshV1SessionServiceHandler {
         if body != nil { headers.add(name: "content-type", value: "application/json") }
         let inner = ServerRequest(method: method, uri: uri, headers: headers, body: body.map { JSONWriter.write(.object($0)) } ?? [],
                                   peer: call.peer, version: HTTPVersion(major: 2, minor: 0))
-        let answer: @Sendable (APIResponder.Outcome) -> Result<Response, RPCError> = { outcome in
-            SessionRPC.translate(outcome, decode: decode, typed: typed, verdict: verdict)
+        let span = responder.node.tracer.flatMap { tracer in
+            SessionRPC.startSpan(tracer, call, nowMillis: responder.node.clock.nowMillis())
         }
-        switch responder.process(inner, on: call.eventLoop) {
+        let answer: @Sendable (APIResponder.Outcome) -> Result<Response, RPCError> = { outcome in
+            if let span { SessionRPC.finishSpan(span, call, outcome) }
+            return SessionRPC.translate(outcome, decode: decode, typed: typed, verdict: verdict)
+        }
+        switch responder.process(inner, span: span, on: call.eventLoop) {
         case .now(let outcome):
             return .now(answer(outcome))
         case .later(let future):
             return .later(future.flatMapThrowing { outcome in try answer(outcome).get() })
         }
+    }
+
+    /// The RPC server span (spec/10 §5): `{service}/{method}`, from the call's `traceparent`.
+    static func startSpan(_ tracer: TokMeshTracer, _ call: RPCCall, nowMillis: Int64) -> TokMeshSpan? {
+        let name = "tokmesh.v1.SessionService/" + call.method.name
+        guard let span = tracer.startServerSpan(name, traceparent: call.headers.first(name: "traceparent"),
+                                                tracestate: call.headers.first(name: "tracestate"), nowMillis: nowMillis) else { return nil }
+        let grpc = (call.headers.first(name: "content-type") ?? "").hasPrefix("application/grpc")
+        span.set("rpc.system", .string(grpc ? "grpc" : "connect_rpc"))
+        span.set("rpc.service", .string("tokmesh.v1.SessionService"))
+        span.set("rpc.method", .string(call.method.name))
+        span.set("tokmesh.request_id", .string(call.requestID))
+        switch call.peer {
+        case .local: span.set("client.address", .string("local"))
+        case .tcp(let ip): span.set("client.address", .string(ip.description))
+        }
+        return span
+    }
+
+    static func finishSpan(_ span: TokMeshSpan, _ call: RPCCall, _ outcome: APIResponder.Outcome) {
+        let grpc = span.attribute("rpc.system") == .string("grpc")
+        switch outcome {
+        case .success:
+            if grpc { span.set("rpc.grpc.status_code", .int(0)) }
+        case .failure(let error, _):
+            let code = error.code.connectCode
+            if grpc { span.set("rpc.grpc.status_code", .int(Int64(code.grpcStatus))) } else { span.set("rpc.connect_rpc.error_code", .string(code.rawValue)) }
+            span.set("tokmesh.error_code", .string(error.code.rawValue))
+            if code == .internalError || code == .unavailable || code == .deadlineExceeded { span.setError(error.code.rawValue) }
+        }
+        span.finish()
     }
 
     /// The pipeline's outcome as the RPC's response or error.

@@ -111,7 +111,8 @@ public enum TokMeshNode {
 
         let stop = StopSignal()
         let runtime = RuntimeConfig(current: config, loader: loader, file: file, flags: flags, logger: logger, authenticator: authenticator)
-        let node = NodeContext(config: config, runtime: runtime, nodeID: nodeID, clock: clock, logger: logger, sessions: sessions, keys: keys,
+        let tracer = makeTracer(config, nodeID: nodeID, logger: logger)
+        let node = NodeContext(config: config, runtime: runtime, tracer: tracer, nodeID: nodeID, clock: clock, logger: logger, sessions: sessions, keys: keys,
                                authenticator: authenticator, audit: audit, journal: journal, snapshots: snapshots,
                                stats: ConnectionStats(maxConnections: config.maxConnections), blockingPool: pool,
                                maintenancePool: maintenance,
@@ -271,6 +272,7 @@ public enum TokMeshNode {
         snapshotCheck.cancel()
         tlsWatch?.cancel()
         signals.forEach { $0.cancel() }
+        tracer?.exporter.shutdown()
         // Flush the log while the event loops still run, so every waiting answer is delivered.
         writer.close()
         try? await group.shutdownGracefully()
@@ -284,7 +286,7 @@ public enum TokMeshNode {
 
     /// What the RESP listeners need from the node (spec/05 §2 node states, §6 acknowledgement).
     static func respContext(_ node: NodeContext) -> RESPServerContext {
-        RESPServerContext(
+        var context = RESPServerContext(
             sessions: node.sessions, authenticator: node.authenticator, blockingPool: node.blockingPool, connections: node.stats,
             stats: node.respStats, nodeID: node.nodeID, version: NodeContext.version, startedAtMillis: node.startedAt,
             // Both hold from the end of recovery, through restores (reads go on) and the stop's
@@ -304,6 +306,10 @@ public enum TokMeshNode {
                 for (name, value) in fields.sorted(by: { $0.key < $1.key }) { object.append(name, .string(value)) }
                 node.logger.log(.warn, "tokmesh.resp", message, object)
             })
+        if let tracer = node.tracer {
+            context.startSpan = { command in tracer.startServerSpan(command, traceparent: nil, tracestate: nil, nowMillis: node.clock.nowMillis()) }
+        }
+        return context
     }
 
     /// Opens the session WAL, replays it into `engine` and starts the group-commit writer.
@@ -457,6 +463,28 @@ public enum TokMeshNode {
         if rc == 0 { throw conflict("another process is serving on \(path)") }
     }
 
+    /// The tracer of spec/10 §5 when tracing is on; its export failures are logged at most
+    /// once a minute.
+    static func makeTracer(_ config: ServerConfig, nodeID: String, logger: Logger) -> TokMeshTracer? {
+        guard config.tracingEnabled else { return nil }
+        let lastWarning = Mutex<Int64>(0)
+        let resource: [(String, SpanAttributeValue)] = [
+            ("service.name", .string("tokmesh-server")), ("service.version", .string(NodeContext.version)),
+            ("service.instance.id", .string(nodeID)), ("host.name", .string(ProcessInfo.processInfo.hostName)),
+        ]
+        guard let exporter = SpanExporter(endpoint: config.tracingEndpoint, resource: resource, version: NodeContext.version, onFailure: { problem in
+            let now = SystemClock().nowMillis()
+            guard lastWarning.withLock({ last in
+                guard now - last >= 60_000 else { return false }
+                last = now
+                return true
+            }) else { return }
+            logger.log(.warn, "tokmesh.server", "span export failed; spans dropped", ["event": "tracing_export_failed", "error": .string(problem)])
+        }) else { return nil }
+        TraceScope.enabled.store(true, ordering: .relaxed)
+        return TokMeshTracer(sampler: TraceSampler(ratio: config.tracingSamplingRatio), exporter: exporter)
+    }
+
     static func installSignalHandlers(stop: StopSignal, graceMillis: Int64) -> [any DispatchSourceSignal] {
         [SIGTERM, SIGINT].map { sig in
             signal(sig, SIG_IGN)
@@ -480,7 +508,9 @@ public enum TokMeshNode {
                 "server_http": .object(["enabled": .bool(config.httpEnabled), "address": .string("\(config.httpHost):\(config.httpPort)")]),
                 "server_local": .object(["enabled": .bool(config.localEnabled), "socket_path": .string(config.socketPath)]),
                 "storage": .object(["data_dir": .string(config.dataDirectory)]),
-                "telemetry": .object(["logging": .object(["level": .string(config.logLevel)])]),
+                "telemetry": .object(["metrics": .object(["auth_enabled": .bool(config.metricsAuthEnabled)]),
+                                      "logging": .object(["level": .string(config.logLevel)]),
+                                      "tracing": .object(["enabled": .bool(config.tracingEnabled)])]),
             ]),
         ])
         for w in config.startupWarnings {

@@ -9,6 +9,9 @@ import TokMeshCore
 enum SessionOperation: Int, CaseIterable, Sendable {
     case create, get, validate, touch, renew, revoke, revokeUser, list
 
+    /// The internal span's name (spec/10 §5).
+    var spanName: String { self == .validate ? "token.validate" : "session." + label }
+
     var label: String {
         switch self {
         case .create: "create"
@@ -55,8 +58,13 @@ final class SessionMetrics: Sendable {
     @inline(__always)
     func measure<T>(_ op: SessionOperation, _ body: () throws(TokMeshError) -> T) throws(TokMeshError) -> T {
         let start = monotonicNanos()
+        let span = TraceScope.child(op.spanName)
         do {
             let result = try body()
+            if let span {
+                if op == .validate { span.setAttribute("tokmesh.token.valid", bool: true) }
+                span.end(errorCode: nil)
+            }
             ok[op.rawValue].increment()
             switch op {
             case .validate: validateValid.increment()
@@ -66,6 +74,10 @@ final class SessionMetrics: Sendable {
             duration[op.rawValue].recordNanoseconds(Int64(monotonicNanos() &- start))
             return result
         } catch {
+            if let span {
+                if op == .validate { span.setAttribute("tokmesh.token.valid", bool: false) }
+                span.end(errorCode: error.code.rawValue)
+            }
             failed[op.rawValue].increment()
             duration[op.rawValue].recordNanoseconds(Int64(monotonicNanos() &- start))
             switch (op, error.code) {
