@@ -93,6 +93,7 @@ let package = Package(
             name: "TokMeshRPC",
             dependencies: [
                 "TokMeshCore", "TokMeshProto", "TokMeshHTTP",
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -106,6 +107,7 @@ let package = Package(
             dependencies: [
                 "TokMeshCore", "TokMeshStorage", "TokMeshAuth", "TokMeshService", "TokMeshHTTP", "TokMeshProto", "TokMeshRPC", "TokMeshRESPServer", "TokMeshTelemetry",
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -133,7 +135,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "TokMeshServiceTests", dependencies: ["TokMeshService", "TokMeshServer"]),
-        .testTarget(name: "TokMeshTelemetryTests", dependencies: ["TokMeshTelemetry", "TokMeshProto", .product(name: "CoreMetrics", package: "swift-metrics")]),
+        .testTarget(name: "TokMeshTelemetryTests", dependencies: [
+            "TokMeshTelemetry", "TokMeshProto", .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

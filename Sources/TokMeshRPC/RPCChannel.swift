@@ -5,13 +5,16 @@
 // 25 ms × 2ⁿ jittered, never past the deadline — when the call provably never reached the
 // server (dial failure, REFUSED_STREAM, refused by GOAWAY) or when the caller marks it
 // idempotent. Unary, client-streaming, server-streaming and bidi calls; senders suspend at the
-// peer's window pace and streamed responses arrive as an async sequence.
+// peer's window pace and streamed responses arrive as an async sequence. A unary call runs in a
+// client span of the process's tracer, and every call carries the current trace context
+// (`traceparent`) in its metadata (spec/10 §5); with no tracer bootstrapped both cost nothing.
 import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
 import Synchronization
 import TokMeshHTTP
+import Tracing
 
 public struct RPCClientOptions: Sendable {
     public var host: String
@@ -66,6 +69,35 @@ public final class RPCChannel: Sendable {
     /// A unary call: one request message, one response message.
     public func unary(_ path: String, _ request: [UInt8], metadata: [(String, String)] = [], timeout: TimeAmount? = nil,
                       idempotent: Bool = false) async throws(RPCError) -> [UInt8] {
+        let span = InstrumentationSystem.tracer.startSpan(String(path.dropFirst()), context: ServiceContext.current ?? .topLevel, ofKind: .client)
+        defer { span.end() }
+        if span.isRecording {
+            let parts = path.dropFirst().split(separator: "/")
+            span.attributes["rpc.system"] = "grpc"
+            span.attributes["rpc.service"] = parts.first.map(String.init) ?? ""
+            span.attributes["rpc.method"] = parts.last.map(String.init) ?? ""
+            span.attributes["server.address"] = options.host
+        }
+        let outcome = await ServiceContext.withValue(span.context) { () async -> Result<[UInt8], RPCError> in
+            do throws(RPCError) {
+                return .success(try await unaryAttempts(path, request, metadata: metadata, timeout: timeout, idempotent: idempotent))
+            } catch {
+                return .failure(error)
+            }
+        }
+        if span.isRecording {
+            if case .failure(let error) = outcome {
+                span.attributes["rpc.grpc.status_code"] = Int64(error.status.rawValue)
+                span.setStatus(SpanStatus(code: .error))
+            } else {
+                span.attributes["rpc.grpc.status_code"] = Int64(0)
+            }
+        }
+        return try outcome.get()
+    }
+
+    private func unaryAttempts(_ path: String, _ request: [UInt8], metadata: [(String, String)], timeout: TimeAmount?,
+                               idempotent: Bool) async throws(RPCError) -> [UInt8] {
         let deadline = NIODeadline.now() + (timeout ?? options.defaultTimeout)
         var attempt = 0
         while true {
@@ -189,6 +221,9 @@ public final class RPCChannel: Sendable {
         ]
         headers.append(contentsOf: options.metadata)
         headers.append(contentsOf: metadata)
+        if let context = ServiceContext.current {
+            InstrumentationSystem.instrument.inject(context, into: &headers, using: MetadataInjector())
+        }
         let maxMessageSize = options.maxMessageSize
         let loop = pooled.channel.eventLoop
         let started: NIOLoopBound<RPCClientCall>?? = try? await loop.submit { () -> NIOLoopBound<RPCClientCall>? in
@@ -359,5 +394,13 @@ public final class RPCBidiStream: Sendable {
     public func cancel() {
         let call = self.call
         eventLoop.execute { call.value.cancel() }
+    }
+}
+
+/// Writes trace headers (`traceparent`, `tracestate`) into a call's metadata.
+struct MetadataInjector: Injector {
+    func inject(_ value: String, forKey key: String, into carrier: inout [(String, String)]) {
+        carrier.removeAll { $0.0 == key }
+        carrier.append((key, value))
     }
 }

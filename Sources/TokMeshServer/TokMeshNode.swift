@@ -15,6 +15,7 @@ import TokMeshRESPServer
 import TokMeshService
 import TokMeshStorage
 import TokMeshTelemetry
+import Tracing
 
 public enum TokMeshNode {
     public static let usage = """
@@ -482,7 +483,10 @@ public enum TokMeshNode {
             logger.log(.warn, "tokmesh.server", "span export failed; spans dropped", ["event": "tracing_export_failed", "error": .string(problem)])
         }) else { return nil }
         TraceScope.enabled.store(true, ordering: .relaxed)
-        return TokMeshTracer(sampler: TraceSampler(ratio: config.tracingSamplingRatio), exporter: exporter)
+        let tracer = TokMeshTracer(sampler: TraceSampler(ratio: config.tracingSamplingRatio), exporter: exporter)
+        // Outbound cluster calls (RPCChannel) start client spans and inject `traceparent` through it.
+        InstrumentationSystem.bootstrap(tracer)
+        return tracer
     }
 
     static func installSignalHandlers(stop: StopSignal, graceMillis: Int64) -> [any DispatchSourceSignal] {
