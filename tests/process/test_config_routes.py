@@ -63,6 +63,11 @@ def test_config_routes(make_node, tmp_path):
     assert line["level"] == "DEBUG" and line["code"] == "OK" and line["status"] == 200, line
     assert line["request_id"] == r.header("X-Request-ID") and line["protocol"] == "http1"
     assert ok(n.req("GET", "/admin/v1/config", key=admin))["telemetry"]["logging"]["level"] == "debug"
+    # spec/10 §8 item 2: a client-supplied token never shows in the log, even at debug
+    own = ok(n.req("POST", "/sessions", {"user_id": "own-token-user", "token": "my-own-token-0123456789"}, key=issuer), 201)
+    ok(n.req("POST", "/tokens/validate", {"token": "my-own-token-0123456789"}, key=validator))
+    ok(n.req("POST", f"/sessions/{own['session_id']}/revoke", {}, key=issuer))
+    assert "my-own-token-0123456789" not in n.log_text()
 
     # unknown key or bad value → 400, nothing applied; restart-only keys are rejected, not errors
     e = err(n.req("POST", "/admin/v1/config/apply", {"telemetry": {"logging": {"level": "loud"}}, "no": {"such": 1}}, key=admin),

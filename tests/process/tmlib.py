@@ -307,6 +307,9 @@ class Conn:
                 else:
                     hdrs[k] = v
         payload = _encode_body(body)
+        if isinstance(body, dict) and isinstance(body.get("token"), str) and len(body["token"]) >= 16 \
+                and not body["token"].startswith("tmtk_"):
+            CLIENT_TOKENS.add(body["token"])  # client-supplied tokens have no prefix for the marker scan
         target = with_query(path, query)
         for attempt in (0, 1):
             if self._c is None:
@@ -638,6 +641,8 @@ def start_node(name: str, args=(), env=None) -> Node:
 
 
 SECRET_MARKERS = ("tmas_", "tmtk_", "tmth_", "$argon2")
+# Tokens the suite sent in request bodies (client-supplied tokens carry no tmtk_ prefix).
+CLIENT_TOKENS: set[str] = set()
 
 
 def secret_leaks(node: Node) -> list[str]:
@@ -652,6 +657,14 @@ def secret_leaks(node: Node) -> list[str]:
         for marker in SECRET_MARKERS:
             if marker in text:
                 leaks.append(f"{path.name}: {marker}")
+    # spec/10 §8 item 2: no client-supplied token and no encryption key in what the server printed
+    if node.log_path.exists():
+        text = node.log_path.read_bytes().decode("utf-8", "replace")
+        keys = [a.split("=", 1)[1] for a in node.args if a.startswith("--security.storage.encryption_key=")]
+        keys += [v for k, v in node.env.items() if k == "TOKMESH_SECURITY_STORAGE_ENCRYPTION_KEY"]
+        for needle in [*keys, *CLIENT_TOKENS]:
+            if needle and needle in text:
+                leaks.append(f"{node.log_path.name}: a client token or encryption key")
     return leaks
 
 
