@@ -1,6 +1,7 @@
 // NodeContext: everything a route handler may use — the services, the configuration, the
 // audit log, readiness and counters — gathered once at start-up and shared read-only by every
 // listener.
+import Foundation
 import NIOPosix
 import Synchronization
 import TokMeshAuth
@@ -13,7 +14,12 @@ import TokMeshTelemetry
 
 final class NodeContext: Sendable {
     static let version = "0.1.0"
-    static let buildTime = "unknown"
+    /// When this binary was built (installed): the executable's modification time, RFC 3339.
+    static let buildTime: String = {
+        var st = stat()
+        guard stat("/proc/self/exe", &st) == 0 else { return "unknown" }
+        return CivilTime(unixMillis: Int64(st.st_mtim.tv_sec) * 1000).rfc3339
+    }()
     /// The source commit, when the build passed one in (`TOKMESH_COMMIT` at build time is not
     /// wired yet, so the label reads `unknown`).
     static let commit = "unknown"

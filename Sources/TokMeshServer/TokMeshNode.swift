@@ -85,6 +85,8 @@ public enum TokMeshNode {
         // Bootstraps swift-metrics before any module makes a metric handle.
         _ = MetricsRegistry.shared
         let logger = Logger(level: Logger.Level(name: config.logLevel) ?? .info, clock: clock)
+        // Every way out of here writes the queued lines first.
+        defer { logger.flush() }
         logger.setNodeID(nodeID)
         logStartup(config, logger: logger)
         if config.localEnabled { try checkSocketPath(config.socketPath) }
