@@ -55,6 +55,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     private var lastCommand = "NULL"
     private var batchCommands = 0
     private var tallies = Array(repeating: RESPStats.CommandTally(), count: RESPCommandTable.all.count + 1)
+    private var latency = Array(repeating: UInt64(0), count: (RESPCommandTable.all.count + 1) * RESPStats.latencySlots)
 
     init(server: RESPServerContext, listener: String, tls: Bool, id: Int64) {
         self.server = server
@@ -98,7 +99,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
             activated = false
         }
         for timer in [authTimer, incompleteTimer, handshakeTimer] { timer?.cancel() }
-        server.stats.merge(&tallies)
+        server.stats.merge(&tallies, latency: &latency)
         credential = nil
         context.fireChannelInactive()
     }
@@ -147,7 +148,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     func channelReadComplete(context: ChannelHandlerContext) {
         if !busy { flush(context) }
         if batchCommands > 0 {
-            server.stats.merge(&tallies)
+            server.stats.merge(&tallies, latency: &latency)
             batchCommands = 0
         }
         context.fireChannelReadComplete()
@@ -226,8 +227,10 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
 
     /// Tallies one finished command: failed when its reply is an error.
     private func tally(_ slot: Int, started: UInt64, failed: Bool) {
+        let elapsed = monotonicNanos() - started
         tallies[slot].calls += 1
-        tallies[slot].nanos += monotonicNanos() - started
+        tallies[slot].nanos += elapsed
+        latency[slot * RESPStats.latencySlots + RESPStats.latencySlot(elapsed)] += 1
         if failed { tallies[slot].failed += 1 }
     }
 
@@ -401,7 +404,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         process(context)
         if !busy { flush(context) }
         if batchCommands > 0 {
-            server.stats.merge(&tallies)
+            server.stats.merge(&tallies, latency: &latency)
             batchCommands = 0
         }
         resumeReadsIfHeld(context)

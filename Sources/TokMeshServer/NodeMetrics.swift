@@ -15,6 +15,7 @@ enum NodeMetrics {
         for result in ["valid", "invalid", "error"] { registry.syncCounter("tokmesh_token_validate_calls_total", [("result", result)], total: 0) }
         for result in ["success", "failure"] { registry.syncCounter("tokmesh_config_reloads_total", [("result", result)], total: 0) }
         for status in ["alive", "suspect", "dead", "leaving", "left"] { registry.setGauge("tokmesh_cluster_nodes_total", [("status", status)], status == "alive" ? 1 : 0) }
+        registry.addRawSection { [weak node] out in node?.respStats.latencyExposition(into: &out) }
         let cpu = CPUSampler()
         registry.onScrape { [weak node] registry in
             guard let node else { return }

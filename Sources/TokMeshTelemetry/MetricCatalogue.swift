@@ -60,6 +60,8 @@ public enum MetricCatalogue {
         .init("tokmesh_errors_total", .counter, ["code", "protocol"]),
         // RESP
         .init("tokmesh_resp_commands_total", .counter, ["command", "result"]),
+        // exported from the RESP listener's own per-connection bucket tallies (RESPStats)
+        .init("tokmesh_resp_command_duration_seconds", .histogram(.latency), ["command"]),
         .init("tokmesh_resp_connections", .gauge),
         .init("tokmesh_resp_connections_accepted_total", .counter),
         .init("tokmesh_resp_protocol_errors_total", .counter),

@@ -82,3 +82,20 @@ def test_open_when_auth_disabled(make_node):
     n = make_node(["--telemetry.metrics.auth_enabled=false"], name="metrics-open")
     families = scrape(n)
     assert "tokmesh_build_info" in families
+
+
+def test_resp_command_metrics(make_node):
+    import subprocess
+
+    from tmlib import free_port
+
+    port = free_port()
+    n = make_node(["--telemetry.metrics.auth_enabled=false", "--server.redis.enabled=true", f"--server.redis.address=127.0.0.1:{port}"],
+                  name="metrics-resp")
+    for _ in range(3):
+        assert subprocess.run(["redis-cli", "-p", str(port), "PING"], capture_output=True, text=True, timeout=10).stdout.strip() == "PONG"
+    families = scrape(n)
+    assert sample(families, "tokmesh_resp_command_duration_seconds", "tokmesh_resp_command_duration_seconds_count", command="ping") == 3
+    assert sample(families, "tokmesh_resp_command_duration_seconds", "tokmesh_resp_command_duration_seconds_bucket",
+                  command="ping", le="+Inf") == 3
+    assert sample(families, "tokmesh_resp_commands", "tokmesh_resp_commands_total", command="ping", result="ok") == 3
