@@ -8,6 +8,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "tokmesh-server", targets: ["tokmesh-server"]),
+        .executable(name: "tokmesh-cli", targets: ["tokmesh-cli"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -20,6 +21,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
     ],
     targets: [
         .systemLibrary(
@@ -116,6 +118,20 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tokmesh-server", dependencies: ["TokMeshServer"]),
+        // The operator's client (spec/09): commands over the JSON API, HTTP(S) or the local socket.
+        .target(
+            name: "TokMeshCLI",
+            dependencies: [
+                "TokMeshCore", "TokMeshHTTP",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(name: "tokmesh-cli", dependencies: ["TokMeshCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "tokmesh-bench-raft", dependencies: [
             "TokMeshRaft", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
         ]),
