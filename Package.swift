@@ -118,11 +118,12 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "tokmesh-server", dependencies: ["TokMeshServer"]),
+        .systemLibrary(name: "CLibedit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // The operator's client (spec/09): commands over the JSON API, HTTP(S) or the local socket.
         .target(
             name: "TokMeshCLI",
             dependencies: [
-                "TokMeshCore", "TokMeshHTTP",
+                "TokMeshCore", "TokMeshHTTP", "CLibedit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOCore", package: "swift-nio"),

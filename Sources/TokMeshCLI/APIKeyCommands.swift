@@ -90,6 +90,7 @@ struct APIKeyList: CLIRunnable {
                 guard all, !page.isEmpty, items.count < total else { break }
                 current += 1
             }
+            CompletionState.shared.ids.withLock { $0 = items.compactMap { $0.objectValue?["key_id"]?.stringValue } }
             let out = ctx.output
             if out.structured { return out.out(out.document(.object(["items": .array(items), "pagination": .object(["total": .int(total)])]))) }
             if out.quiet { for k in items { out.out(k.objectValue?["key_id"]?.stringValue ?? "") }; return }

@@ -62,6 +62,7 @@ struct BackupList: CLIRunnable {
             let out = ctx.output
             if out.structured { return out.out(out.document(data)) }
             let items = data.objectValue?["items"]?.arrayValue?.compactMap(\.objectValue) ?? []
+            CompletionState.shared.ids.withLock { $0 = items.compactMap { $0["snapshot_id"]?.stringValue } }
             if out.quiet { for s in items { out.out(s["snapshot_id"]?.stringValue ?? "") }; return }
             let wide = out.format == .wide
             var headers = ["SNAPSHOT ID", "CREATED", "SIZE", "SESSIONS", "TRIGGER", "DESCRIPTION"]

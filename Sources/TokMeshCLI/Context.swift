@@ -115,7 +115,24 @@ struct Context: Sendable {
             tcsetattr(STDIN_FILENO, TCSANOW, &old)
             FileHandle.standardError.write(Data("\n".utf8))
         }
-        return readLine(strippingNewline: true).flatMap { $0.isEmpty ? nil : $0 }
+        return REPL.interruptible { Context.readTerminalLine() }.flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    /// One line from stdin with plain read(2), so Ctrl+C (EINTR) ends it: nil then, or at EOF.
+    static func readTerminalLine() -> String? {
+        var bytes: [UInt8] = []
+        var byte: UInt8 = 0
+        while true {
+            let n = read(STDIN_FILENO, &byte, 1)
+            if n == 1 {
+                if byte == 0x0A { return String(decoding: bytes, as: UTF8.self) }
+                bytes.append(byte)
+            } else if n < 0 && errno == EINTR && replInterrupted == 0 {
+                continue
+            } else {
+                return n == 0 && !bytes.isEmpty ? String(decoding: bytes, as: UTF8.self) : nil
+            }
+        }
     }
 
     /// `<question> [y/N]: ` (or typing `word`); --force skips; no TTY without --force → 64.
@@ -125,7 +142,8 @@ struct Context: Sendable {
             throw CLIError.usage("refusing to \(action) without confirmation; use --force")
         }
         FileHandle.standardError.write(Data((word.map { "\(question)\nType '\($0)' to confirm: " } ?? "\(question) [y/N]: ").utf8))
-        let answer = readLine(strippingNewline: true) ?? ""
+        let answer = REPL.interruptible { Context.readTerminalLine() } ?? ""
+        if replInterrupted != 0 { throw CLIError(.cancelled, "Cancelled.") }
         let ok = word.map { answer == $0 } ?? (answer == "y" || answer == "Y")
         if !ok { throw CLIError(.cancelled, "Cancelled.") }
     }

@@ -1,7 +1,7 @@
 // RootCommand: `tokmesh-cli` itself (spec/09 §1, §8.1) — the command tree with its aliases
 // (`sess`, `key`, `sys`), `--version`, and the local commands `version` and `completion`, plus
-// the direct-mode connectivity checks `connect` and `status`. Without a command there is no
-// REPL yet: the usage is printed and the exit code is 64.
+// the direct-mode connectivity checks `connect` and `status`. Without a command: the REPL when
+// stdin is a terminal or `-i` is given, else the usage and exit code 64.
 import ArgumentParser
 import Foundation
 import TokMeshCore
@@ -27,11 +27,17 @@ public struct TokMeshCLICommand: CLIRunnable {
         subcommands: [SessionCommand.self, APIKeyCommand.self, BackupCommand.self, SystemCommand.self, ConfigCommand.self,
                       VersionCommand.self, CompletionCommand.self, ConnectCommand.self, StatusCommand.self])
 
+    @Flag(name: [.customShort("i"), .customLong("interactive")], help: "Start the interactive mode (REPL).")
+    var interactive = false
+
     public init() {}
 
-    public func run() async throws {
-        FileHandle.standardError.write(Data((Self.helpMessage() + "\n").utf8))
-        throw ExitCode(64)
+    public func execute() async throws {
+        guard interactive || isatty(STDIN_FILENO) == 1 else {
+            FileHandle.standardError.write(Data((Self.helpMessage() + "\n").utf8))
+            throw ExitCode(64)
+        }
+        throw ExitCode(await REPL.run(environment: ProcessInfo.processInfo.environment))
     }
 
     /// The aliases of spec/09 §1, applied to the command words before parsing.

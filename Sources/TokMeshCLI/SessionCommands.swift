@@ -91,6 +91,7 @@ struct SessionList: CLIRunnable {
                 if items.count >= 10_000 { ctx.output.err("Warning: stopped at 10,000 sessions; narrow the filter"); break }
                 current += 1
             }
+            CompletionState.shared.ids.withLock { $0 = items.compactMap(\.objectValue).map(SessionView.id) }
             let out = ctx.output
             if out.structured {
                 out.out(out.document(.object(["items": .array(items), "pagination": .object(["page": .int(Int64(current)), "total": .int(total)])])))
