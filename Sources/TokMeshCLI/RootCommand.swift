@@ -25,7 +25,7 @@ public struct TokMeshCLICommand: CLIRunnable {
         discussion: "Aliases: sess = session, key = apikey, sys = system. Global flags may stand anywhere.",
         version: CLIVersion.line,
         subcommands: [SessionCommand.self, APIKeyCommand.self, BackupCommand.self, SystemCommand.self, ConfigCommand.self,
-                      VersionCommand.self, CompletionCommand.self, ConnectCommand.self, StatusCommand.self])
+                      VersionCommand.self, CompletionCommand.self, ConnectCommand.self, StatusCommand.self, CertCommand.self])
 
     @Flag(name: [.customShort("i"), .customLong("interactive")], help: "Start the interactive mode (REPL).")
     var interactive = false
