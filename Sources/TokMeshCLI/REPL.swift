@@ -47,6 +47,23 @@ public enum REPL {
         var apiKey: String?
     }
 
+    /// `-i` with piped stdin (spec/09 §1): every line runs as a command, without a prompt, and
+    /// the first failure ends the run with its exit code (as `sh -e`).
+    public static func runScript() async -> Int32 {
+        while let line = readLine(strippingNewline: true) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            guard let words = try? split(trimmed) else {
+                FileHandle.standardError.write(Data("Error: unbalanced quotes\n".utf8))
+                return 64
+            }
+            if words == ["exit"] || words == ["quit"] { return 0 }
+            let code = await runCommand(TokMeshCLICommand.expandAliases(words), connected: nil)
+            if code != 0 { return code }
+        }
+        return 0
+    }
+
     public static func run(environment: [String: String]) async -> Int32 {
         let config = CLIConfig.load(explicit: nil, environment: environment)
         CompletionState.shared.targets.withLock { $0 = ["local"] + config.targets.keys.sorted() }
@@ -149,8 +166,10 @@ public enum REPL {
         }
     }
 
-    /// Runs one command line as direct mode would, with the connection's target and key.
-    static func runCommand(_ args: [String], connected: Connected?) async {
+    /// Runs one command line as direct mode would, with the connection's target and key;
+    /// returns its exit code.
+    @discardableResult
+    static func runCommand(_ args: [String], connected: Connected?) async -> Int32 {
         var full = GlobalOptions.hoist(args)
         if let c = connected {
             full += ["-t", c.target]
@@ -162,11 +181,13 @@ public enum REPL {
                 var plain = command
                 try plain.run()
             }
+            return 0
         } catch let exit as ExitCode {
-            _ = exit
+            return exit.rawValue
         } catch {
             let message = TokMeshCLICommand.fullMessage(for: error)
             if !message.isEmpty { print(message) }
+            return TokMeshCLICommand.exitCode(for: error).rawValue
         }
     }
 

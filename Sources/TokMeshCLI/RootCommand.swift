@@ -33,11 +33,10 @@ public struct TokMeshCLICommand: CLIRunnable {
     public init() {}
 
     public func execute() async throws {
-        guard interactive || isatty(STDIN_FILENO) == 1 else {
-            FileHandle.standardError.write(Data((Self.helpMessage() + "\n").utf8))
-            throw ExitCode(64)
-        }
-        throw ExitCode(await REPL.run(environment: ProcessInfo.processInfo.environment))
+        if isatty(STDIN_FILENO) == 1 { throw ExitCode(await REPL.run(environment: ProcessInfo.processInfo.environment)) }
+        if interactive { throw ExitCode(await REPL.runScript()) }
+        FileHandle.standardError.write(Data((Self.helpMessage() + "\n").utf8))
+        throw ExitCode(64)
     }
 
     /// The aliases of spec/09 §1, applied to the command words before parsing.

@@ -59,6 +59,10 @@ struct SessionList: CLIRunnable {
     @Option(name: .customLong("key-id")) var keyID: String?
     @Option(name: .customLong("ip")) var ip: String?
     @Option(name: .customLong("status")) var status: String = "active"
+    @Option(name: .customLong("created-after")) var createdAfter: String?
+    @Option(name: .customLong("created-before")) var createdBefore: String?
+    @Option(name: .customLong("active-after")) var activeAfter: String?
+    @Option(name: .customLong("fields"), help: "Columns/fields to return, comma-separated.") var fields: String?
     @Option(name: .customLong("sort-by")) var sortBy: String?
     @Option(name: .customLong("sort-order")) var sortOrder: String?
     @Option(name: .customLong("page")) var page: Int = 1
@@ -76,6 +80,12 @@ struct SessionList: CLIRunnable {
             if let deviceID { query.append(("device_id", deviceID)) }
             if let keyID { query.append(("key_id", keyID.lowercased())) }
             if let ip { query.append(("ip_address", ip)) }
+            for (name, value) in [("created_after", createdAfter), ("created_before", createdBefore), ("active_after", activeAfter)] {
+                guard let value else { continue }
+                guard let ms = Times.parse(value) else { throw CLIError.usage("bad time for --\(name.replacingOccurrences(of: "_", with: "-")): \(value)") }
+                query.append((name, String(ms)))
+            }
+            if let fields { query.append(("fields", fields)) }
             if let sortBy { query.append(("sort_by", sortBy)) }
             if let sortOrder { query.append(("sort_order", sortOrder)) }
             var items: [JSONValue] = []

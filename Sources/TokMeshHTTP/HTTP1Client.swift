@@ -103,6 +103,12 @@ public enum HTTP1Client {
     static func isTLS(_ error: any Error) -> Bool { error is NIOSSLError || "\(type(of: error))".contains("SSL") }
 
     static func describe(_ error: any Error) -> String {
+        let text = "\(error)"
+        for (needle, plain) in [("Connection refused", "connection refused"), ("No such file or directory", "no such socket"),
+                                ("Permission denied", "permission denied"), ("Connection reset", "connection reset"),
+                                ("connectTimeout", "connect timed out")] where text.contains(needle) {
+            return plain
+        }
         if let e = error as? IOError { return e.description }
         if let e = error as? ChannelError { return "\(e)" }
         return "\(error)"

@@ -105,6 +105,9 @@ def test_exit_codes(node, tmp_path):
     assert run(["session", "renew", "tmss-01m8fgmct0283rzjjjzd71hd4d"], {**env, "TOKMESH_API_KEY": "tmak-x:tmas_y"})[0] == 64
     assert run(["session", "create", "-u", "bob", "--data", "{x"], {**env, "TOKMESH_API_KEY": "tmak-x:tmas_y"})[0] == 65
     assert run(["--bogus-flag", "version"])[0] == 64
+    # -i with piped stdin runs the lines and stops at the first failure with its code
+    rc, out, err = run(["-i"], input=f"system health -t http://127.0.0.1:{node.port}\nsystem health -t http://127.0.0.1:1\nversion\n")
+    assert rc == 69 and out.count("OK") == 1 and "tokmesh-cli" not in out and "connection refused" in err, (rc, out, err)
 
 
 def test_colours_only_on_a_tty(sock):
