@@ -2,7 +2,7 @@
 // download (HEAD, then GET with Range/If-Range into `<path>.part` under a progress bar, resumed
 // by the next run, checked against the file's SHA-256 trailer = the ETag, then renamed),
 // restore by snapshot ID or uploaded file (confirmation, then the job polled each second under
-// a bar) and status.
+// a spinner showing its progress and message) and status.
 import ArgumentParser
 import Crypto
 import Foundation
@@ -212,18 +212,24 @@ struct BackupRestore: CLIRunnable {
                 if ctx.output.structured { return ctx.output.out(ctx.output.document(.object(job))) }
                 return ctx.output.out(jobID)
             }
-            let bar = ProgressBar("Restoring", total: 100, output: ctx.output)
+            let spinner = Spinner("Restoring...", output: ctx.output)
             var last = job
             while true {
                 let status = last["status"]?.stringValue ?? ""
-                bar.set(last["progress"]?.intValue ?? 0)
+                spinner.update("Restoring... \(last["progress"]?.intValue ?? 0)%  \(last["message"]?.stringValue ?? "")")
                 if status == "COMPLETED" || status == "FAILED" { break }
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
-                last = try await connection.call(.GET, "/admin/v1/backups/restores/\(jobID)").objectValue ?? last
+                do throws(CLIError) {
+                    last = try await connection.call(.GET, "/admin/v1/backups/restores/\(jobID)").objectValue ?? last
+                } catch {
+                    spinner.stop(ok: false, "Restore status unknown.")
+                    throw error
+                }
             }
-            bar.finish()
+            let completed = last["status"]?.stringValue == "COMPLETED"
+            spinner.stop(ok: completed, completed ? "Restore finished." : "Restore failed.")
             if ctx.output.structured { return ctx.output.out(ctx.output.document(.object(last))) }
-            if last["status"]?.stringValue == "COMPLETED" {
+            if completed {
                 if !ctx.output.quiet { ctx.output.out(ctx.output.status("✓") + " Restore completed (\(last["restored_sessions"]?.intValue ?? 0) sessions).") }
             } else {
                 ctx.output.err(ctx.output.status("✗") + " Restore failed: \(last["message"]?.stringValue ?? "-") (\(last["error_code"]?.stringValue ?? "-"))")

@@ -7,26 +7,31 @@ import Synchronization
 
 final class Spinner: Sendable {
     static let frames = Array("⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
-    private let message: String
     private let enabled: Bool
-    private let state = Mutex<(shown: Bool, stopped: Bool)>((false, false))
+    private let state = Mutex<(shown: Bool, stopped: Bool, message: String)>((false, false, ""))
 
     init(_ message: String, output: Output) {
-        self.message = message
         enabled = output.stderrTTY && !output.quiet && !output.structured
+        state.withLock { $0.message = message }
         guard enabled else { return }
         let thread = Thread { [self] in
             Thread.sleep(forTimeInterval: 0.25)
             var i = 0
             while !state.withLock({ $0.stopped }) {
-                state.withLock { $0.shown = true }
-                FileHandle.standardError.write(Data("\r\(Self.frames[i % Self.frames.count]) \(message)".utf8))
+                let message = state.withLock { s -> String in
+                    s.shown = true
+                    return s.message
+                }
+                FileHandle.standardError.write(Data("\r\u{1B}[K\(Self.frames[i % Self.frames.count]) \(message)".utf8))
                 i += 1
                 Thread.sleep(forTimeInterval: 0.1)
             }
         }
         thread.start()
     }
+
+    /// Changes the text shown next to the spinner (a job's progress and message).
+    func update(_ message: String) { state.withLock { $0.message = message } }
 
     /// Stops; prints `✓ text` / `✗ text` when the spinner ran (else nothing).
     func stop(ok: Bool, _ text: String) {

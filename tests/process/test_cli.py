@@ -138,8 +138,13 @@ def test_backups(node, sock, tmp_path):
     assert hashlib.sha256(data[:-32]).digest() == data[-32:]
     assert not (tmp_path / f"{snap}.snap.part").exists()
     assert run(["-t", sock, "backup", "download", snap], cwd=tmp_path)[0] == 64
-    rc, out, err = run(["-t", sock, "backup", "restore", "--id", snap, "-f"])
-    assert rc == 0 and "✓ Restore completed" in out, out + err
+    # the progress bar shows on a terminal (stderr), never in a pipe
+    rc, screen, _ = run(["-t", sock, "backup", "download", snap, "--out", str(tmp_path / "tty.snap")], tty=True)
+    assert rc == 0 and "Downloading  [" in screen and "100%" in screen, screen
+    rc, _, err = run(["-t", sock, "backup", "download", snap, "--out", str(tmp_path / "pipe.snap")])
+    assert rc == 0 and "Downloading" not in err
+    rc, out, err = run(["-t", sock, "backup", "restore", "--id", snap, "-f"], tty=True)
+    assert rc == 0 and "Restore completed (" in out and "Restore finished." in out, out + err
     rc, job, _ = run(["-t", sock, "backup", "restore", "--id", snap, "-f", "--no-wait"])
     assert rc == 0 and job.strip()
     from tmlib import wait_until
