@@ -121,10 +121,32 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         context.close(promise: nil)
     }
 
+    /// A lingering close: write what is pending; once every earlier write has reached the
+    /// socket, send FIN (output closed) and keep reading — and dropping — the client's input
+    /// until it closes. Closing at once would drop queued writes, and closing with unread input
+    /// makes the kernel send RST, which throws away the end of a large reply the client has not
+    /// read yet. A client that neither reads nor closes gets 5 s.
     private func close(_ context: ChannelHandlerContext) {
+        guard !closing else { return }
         closing = true
-        flush(context)
-        context.close(promise: nil)
+        let bytes = writer.take()
+        var buffer = context.channel.allocator.buffer(capacity: bytes.count)
+        buffer.writeBytes(bytes)
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let deadline = context.eventLoop.scheduleTask(in: .seconds(5)) { bound.value.1.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { result in
+            let (handler, context) = bound.value
+            // TLS has no half-close here: a close_notify and a full close.
+            guard case .success = result, context.channel.isActive, !handler.tls else {
+                deadline.cancel()
+                context.close(promise: nil)
+                return
+            }
+            context.close(mode: .output, promise: nil)
+            handler.readHeld = false
+            context.read()
+        }
+        context.channel.closeFuture.whenComplete { _ in deadline.cancel() }
     }
 
     // MARK: input
@@ -155,7 +177,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        if shouldHoldReads(context) {
+        if !closing && shouldHoldReads(context) {
             readHeld = true
             return
         }
