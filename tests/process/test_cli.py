@@ -47,7 +47,8 @@ def test_version_completion_and_usage():
 
 
 def test_newcomer_flow(node, sock):
-    rc, cred, err = run(["-t", sock, "apikey", "create", "--role", "issuer", "-q"])
+    # `-t local` finds ./data/tokmesh-server.sock, as after Scripts/run in the repository
+    rc, cred, err = run(["-t", "local", "apikey", "create", "--role", "issuer", "-q"], cwd=node.tmp)
     assert rc == 0, err
     key_id, secret = cred.strip().split(":")
     assert key_id.startswith("tmak-") and secret.startswith("tmas_")
