@@ -42,7 +42,7 @@ struct APIKeyCreate: CLIRunnable {
             if let rateLimit { body["rate_limit"] = .int(Int64(rateLimit)) }
             if expiresIn != nil && expiresAt != nil { throw CLIError.usage("--expires-in and --expires-at exclude each other") }
             if let expiresIn {
-                guard let ms = Durations.parseMillis(expiresIn) else { throw CLIError.usage("bad duration: \(expiresIn)") }
+                guard let ms = Durations.parseMillis(expiresIn, allowDays: true) else { throw CLIError.usage("bad duration: \(expiresIn)") }
                 body["expires_at"] = .int(Int64(Date().timeIntervalSince1970 * 1000) + ms)
             }
             if let expiresAt {
@@ -176,7 +176,7 @@ struct APIKeyRotate: CLIRunnable {
             let id = keyID.lowercased()
             var body = JSONObject()
             if let grace {
-                guard let ms = Durations.parseMillis(grace) else { throw CLIError.usage("bad duration: \(grace)") }
+                guard let ms = Durations.parseMillis(grace, allowDays: true) else { throw CLIError.usage("bad duration: \(grace)") }
                 if ms == 0 { try ctx.confirm("Rotate \(id) with no grace period? The old secret stops working at once.", action: "rotate without grace", force: force) }
                 body["grace_seconds"] = .int(ms / 1000)
             }

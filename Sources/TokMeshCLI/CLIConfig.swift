@@ -4,6 +4,7 @@
 // permission warning for a file that holds a key, and the built-in `local` target when no
 // file defines one.
 import Foundation
+import TokMeshCore
 import Yams
 
 public struct CLITarget: Sendable, Equatable {
@@ -84,7 +85,7 @@ public struct CLIConfig: Sendable {
                     case "output":
                         if let o = dv.string, Self.outputs.contains(o) { output = o } else { issues.append(("defaults.output", "must be one of table, wide, json, yaml")) }
                     case "timeout":
-                        if let t = dv.string.flatMap(Durations.parseMillis), (1000...600_000).contains(t) { timeoutMillis = t } else {
+                        if let t = dv.string.flatMap({ Durations.parseMillis($0, allowDays: true) }), (1000...600_000).contains(t) { timeoutMillis = t } else {
                             issues.append(("defaults.timeout", "must be a duration from 1s to 10m"))
                         }
                     case "no_color":
@@ -144,36 +145,5 @@ public struct CLIConfig: Sendable {
         var e = CLIError(.config, "invalid CLI configuration: \(first.key): \(first.message)", code: "TM-CLI-1001")
         e.details = issues.count > 1 ? ["errors": .int(Int64(issues.count))] : [:]
         return e
-    }
-}
-
-/// Durations as spec/08 §3 plus `d` (spec/09 §2): `90s`, `5m`, `2h`, `7d`, `1h30m`.
-public enum Durations {
-    public static func parseMillis(_ text: String) -> Int64? {
-        var total: Int64 = 0
-        var number = ""
-        let chars = Array(text.trimmingCharacters(in: .whitespaces))
-        guard !chars.isEmpty else { return nil }
-        var i = 0
-        while i < chars.count {
-            let c = chars[i]
-            if c.isNumber { number.append(c); i += 1; continue }
-            guard let n = Int64(number) else { return nil }
-            var unit = String(c)
-            if c == "m" && i + 1 < chars.count && chars[i + 1] == "s" { unit = "ms"; i += 1 }
-            let factor: Int64
-            switch unit {
-            case "ms": factor = 1
-            case "s": factor = 1000
-            case "m": factor = 60_000
-            case "h": factor = 3_600_000
-            case "d": factor = 86_400_000
-            default: return nil
-            }
-            total += n * factor
-            number = ""
-            i += 1
-        }
-        return number.isEmpty ? total : nil
     }
 }

@@ -35,7 +35,7 @@ public struct GlobalOptions: ParsableArguments, Sendable {
     public init() {}
 
     func timeoutMillis(config: CLIConfig, environment: [String: String]) -> Int64 {
-        (timeout ?? environment["TOKMESH_TIMEOUT"]).flatMap(Durations.parseMillis) ?? config.timeoutMillis
+        (timeout ?? environment["TOKMESH_TIMEOUT"]).flatMap { Durations.parseMillis($0, allowDays: true) } ?? config.timeoutMillis
     }
 
     /// The global flags that take a value, and the ones that do not (for `hoist`).

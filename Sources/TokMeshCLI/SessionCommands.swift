@@ -171,7 +171,7 @@ struct SessionCreate: CLIRunnable {
             var body: JSONObject = ["user_id": .string(userID)]
             if let deviceID { body["device_id"] = .string(deviceID) }
             if let ttl {
-                guard let ms = Durations.parseMillis(ttl), ms % 1000 == 0, ms > 0 else { throw CLIError.usage("--ttl must be whole seconds, e.g. 90s or 2h") }
+                guard let ms = Durations.parseMillis(ttl, allowDays: true), ms % 1000 == 0, ms > 0 else { throw CLIError.usage("--ttl must be whole seconds, e.g. 90s or 2h") }
                 body["ttl_seconds"] = .int(ms / 1000)
             }
             if data != nil && dataFile != nil { throw CLIError.usage("--data and --data-file exclude each other") }
@@ -212,7 +212,7 @@ struct SessionRenew: CLIRunnable {
 
     func execute() async throws {
         try await runCommand(globals) { (ctx: Context) async throws(CLIError) in
-            guard let ms = Durations.parseMillis(ttl), ms % 1000 == 0, ms > 0 else { throw CLIError.usage("--ttl must be whole seconds, e.g. 90s or 2h") }
+            guard let ms = Durations.parseMillis(ttl, allowDays: true), ms % 1000 == 0, ms > 0 else { throw CLIError.usage("--ttl must be whole seconds, e.g. 90s or 2h") }
             var body: JSONObject = ["ttl_seconds": .int(ms / 1000)]
             if let expectedVersion { body["expected_version"] = .int(Int64(expectedVersion)) }
             let connection = try ctx.connection()

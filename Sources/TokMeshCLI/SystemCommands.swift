@@ -163,7 +163,7 @@ struct SystemShutdown: CLIRunnable {
 
     func execute() async throws {
         try await runCommand(globals) { (ctx: Context) async throws(CLIError) in
-            guard let ms = Durations.parseMillis(grace) else { throw CLIError.usage("bad duration: \(grace)") }
+            guard let ms = Durations.parseMillis(grace, allowDays: true) else { throw CLIError.usage("bad duration: \(grace)") }
             let connection = try ctx.connection(needKey: false)
             guard connection.isSocket else { throw CLIError.usage("shutdown works only over the local socket (-t local)") }
             try ctx.confirm("Shut down the node at \(connection.address)?", action: "shut down the node", force: force)

@@ -53,34 +53,7 @@ public enum ConfigValue: Sendable, Equatable {
     }
 
     /// `90s`, `1h30m`, `1.5s`, `250ms`; a bare number only for `0`. Result in ms (sub-ms rounds down).
-    public static func parseDuration(_ text: String) -> Int64? {
-        let s = text.trimmingWhitespace()
-        if s == "0" { return 0 }
-        guard !s.isEmpty else { return nil }
-        var totalNanos: Double = 0
-        var rest = Substring(s)
-        while !rest.isEmpty {
-            let numberEnd = rest.firstIndex(where: { !($0.isNumber || $0 == ".") }) ?? rest.endIndex
-            guard numberEnd > rest.startIndex, let number = Double(rest[..<numberEnd]) else { return nil }
-            rest = rest[numberEnd...]
-            let unitEnd = rest.firstIndex(where: { $0.isNumber || $0 == "." }) ?? rest.endIndex
-            let unit = rest[..<unitEnd]
-            rest = rest[unitEnd...]
-            let scale: Double
-            switch unit {
-            case "ns": scale = 1
-            case "us", "µs": scale = 1e3
-            case "ms": scale = 1e6
-            case "s": scale = 1e9
-            case "m": scale = 60e9
-            case "h": scale = 3600e9
-            default: return nil
-            }
-            totalNanos += number * scale
-        }
-        guard totalNanos.isFinite, totalNanos < 9e18 else { return nil }
-        return Int64(totalNanos / 1e6)
-    }
+    public static func parseDuration(_ text: String) -> Int64? { Durations.parseMillis(text) }
 
     /// `<number><unit>`, units B, KB, MB, GB (= KiB, MiB, GiB), case-insensitive; 1KB = 1024 B.
     public static func parseSize(_ text: String) -> Int64? {
