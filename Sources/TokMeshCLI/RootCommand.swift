@@ -10,11 +10,7 @@ public enum CLIVersion {
     public static let version = "0.1.0"
     public static let commit = "unknown"
     /// The executable's modification time (RFC 3339).
-    public static let built: String = {
-        var st = stat()
-        guard stat("/proc/self/exe", &st) == 0 else { return "unknown" }
-        return CivilTime(unixMillis: Int64(st.st_mtim.tv_sec) * 1000).rfc3339
-    }()
+    public static let built = BuildInfo.builtAt
     public static var line: String { "tokmesh-cli \(version) (commit \(commit), built \(built))" }
 }
 

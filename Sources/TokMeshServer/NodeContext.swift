@@ -14,12 +14,8 @@ import TokMeshTelemetry
 
 final class NodeContext: Sendable {
     static let version = "0.1.0"
-    /// When this binary was built (installed): the executable's modification time, RFC 3339.
-    static let buildTime: String = {
-        var st = stat()
-        guard stat("/proc/self/exe", &st) == 0 else { return "unknown" }
-        return CivilTime(unixMillis: Int64(st.st_mtim.tv_sec) * 1000).rfc3339
-    }()
+    /// When this binary was built (installed), RFC 3339.
+    static let buildTime = BuildInfo.builtAt
     /// The source commit, when the build passed one in (`TOKMESH_COMMIT` at build time is not
     /// wired yet, so the label reads `unknown`).
     static let commit = "unknown"
