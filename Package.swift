@@ -154,7 +154,11 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
-        .testTarget(name: "TokMeshServiceTests", dependencies: ["TokMeshService", "TokMeshServer"]),
+        .testTarget(name: "TokMeshServiceTests", dependencies: [
+            "TokMeshService", "TokMeshServer", "TokMeshAuth", "TokMeshStorage", "TokMeshHTTP", "TokMeshCore",
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
         .testTarget(name: "TokMeshTelemetryTests", dependencies: [
             "TokMeshTelemetry", "TokMeshProto", .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Tracing", package: "swift-distributed-tracing"),

@@ -16,6 +16,15 @@ public enum ConfigKind: Sendable {
     case string
     case enumeration([String])
     case cidrList
+    /// `host:port` entries (cluster seeds).
+    case addrList
+
+    var isList: Bool {
+        switch self {
+        case .cidrList, .addrList: true
+        default: false
+        }
+    }
 
     var typeName: String {
         switch self {
@@ -29,6 +38,7 @@ public enum ConfigKind: Sendable {
         case .string: "string"
         case .enumeration: "enum"
         case .cidrList: "list of cidr"
+        case .addrList: "list of addr"
         }
     }
 }
@@ -101,6 +111,9 @@ public enum ConfigKeys {
         ConfigKey("cluster.tls.cert_file", .path, .string(""), hot: true, "node certificate (PEM); CN = node ID"),
         ConfigKey("cluster.tls.key_file", .path, .string(""), hot: true, "node private key (PEM)"),
         ConfigKey("cluster.tls.client_ca_file", .path, .string(""), hot: true, "cluster CA: the trust anchor both ways"),
+        ConfigKey("cluster.discovery.seeds", .addrList, .list([]), "peers dialled to join (host:port); read and validated, cluster formation is not built yet"),
+        ConfigKey("cluster.bootstrap.expect_nodes", .int(1...100), .int(1), "voters that form a new cluster; read and validated, cluster formation is not built yet"),
+        ConfigKey("cluster.data.replication_factor", .int(1...7), .int(1), "copies of each session; read and validated, replication is not built yet"),
         ConfigKey("cluster.rpc.max_message_size", .size(mb...256 * mb), .size(64 * mb), "message limit on the cluster port"),
         ConfigKey("session.ttl.default", .duration(minute...8760 * hour), .duration(2 * hour), "default session TTL"),
         ConfigKey("session.ttl.max", .duration(minute...8760 * hour), .duration(720 * hour), "maximum session TTL"),

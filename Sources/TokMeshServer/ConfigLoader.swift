@@ -259,13 +259,13 @@ public struct ConfigLoader: Sendable {
                 let source = ConfigSource.file(file)
                 switch valueNode {
                 case .scalar(let scalar):
-                    if case .cidrList = def.kind, scalar.string.isEmpty || scalar.string == "null" || scalar.string == "~" {
+                    if def.kind.isList, scalar.string.isEmpty || scalar.string == "null" || scalar.string == "~" {
                         values[full] = .list([]); sources[full] = source
                     } else {
                         Self.assign(def, text: scalar.string, source: source, fromYAML: scalar, into: &values, sources: &sources, issues: &issues)
                     }
                 case .sequence(let seq):
-                    guard case .cidrList = def.kind else {
+                    guard def.kind.isList else {
                         issues.append(ConfigIssue(code: .cfgFormat, key: full, message: "expected a \(def.kind.typeName), got a list", source: source)); continue
                     }
                     let items = seq.map { $0.scalar?.string ?? "" }
@@ -285,6 +285,18 @@ public struct ConfigLoader: Sendable {
                             sources: inout [String: ConfigSource], issues: inout [ConfigIssue]) {
         var canonical: [String] = []
         for item in items {
+            if case .addrList = def.kind {
+                guard let (_, port) = ConfigValue.parseAddress(item) else {
+                    issues.append(ConfigIssue(code: .cfgFormat, key: def.name, message: "\"\(item)\" is not host:port", source: source))
+                    return
+                }
+                guard (1...65535).contains(port) else {
+                    issues.append(ConfigIssue(code: .cfgRange, key: def.name, message: "port \(port) of \"\(item)\" is out of range 1-65535", source: source))
+                    return
+                }
+                canonical.append(item)
+                continue
+            }
             guard let cidr = CIDR(item) else {
                 issues.append(ConfigIssue(code: .cfgFormat, key: def.name, message: "\"\(item)\" is not an IP address or CIDR", source: source))
                 return
@@ -352,7 +364,7 @@ public struct ConfigLoader: Sendable {
         case .enumeration(let options):
             guard options.contains(t) else { return fail(.cfgFormat, "\"\(t)\" is not one of \(options.joined(separator: ", "))") }
             values[def.name] = .string(t)
-        case .cidrList:
+        case .cidrList, .addrList:
             let items = t.split(separator: ",").map { $0.trimmingWhitespace() }.filter { !$0.isEmpty }
             Self.assignList(def, items: items, source: source, into: &values, sources: &sources, issues: &issues)
             return

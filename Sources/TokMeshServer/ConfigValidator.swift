@@ -48,6 +48,14 @@ enum ConfigValidator {
                 }
             }
         }
+        if case .list(let seeds) = c.value("cluster.discovery.seeds") {
+            if !seeds.isEmpty, c.value("cluster.enabled") != .bool(true) {
+                issue(.cfgDependency, "cluster.discovery.seeds", "seeds need cluster.enabled: true")
+            }
+            if case .int(let expect) = c.value("cluster.bootstrap.expect_nodes"), expect > 1, seeds.isEmpty {
+                issue(.cfgDependency, "cluster.bootstrap.expect_nodes", "more than one expected node needs cluster.discovery.seeds")
+            }
+        }
         for listener in ["server.https", "server.redis_tls"] {
             guard case .bool(true) = c.value(listener + ".enabled") else { continue }
             let missing = [listener + ".tls.cert_file", listener + ".tls.key_file"].filter { c.value($0) == .string("") }

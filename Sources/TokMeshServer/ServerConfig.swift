@@ -177,7 +177,17 @@ public struct ServerConfig: Sendable {
             out.append(ConfigIssue(code: .cfgRange, key: "security.anti_replay.nonce_ttl",
                                    message: "below 2 x timestamp_window leaves a replay gap", source: loaded.sources["security.anti_replay.nonce_ttl"]))
         }
-        out.append(ConfigIssue(code: .cfgDependency, key: "server.https.enabled", message: "HTTPS is disabled; enable server.https for production", source: nil))
+        if !httpsEnabled {
+            out.append(ConfigIssue(code: .cfgDependency, key: "server.https.enabled", message: "HTTPS is disabled; enable server.https for production", source: nil))
+        }
+        for (enabled, key, file) in [(httpsEnabled, "server.https.tls.cert_file", httpsCertFile),
+                                     (redisTLSEnabled, "server.redis_tls.tls.cert_file", redisTLSCertFile),
+                                     (clusterEnabled, "cluster.tls.cert_file", clusterCertFile)] where enabled {
+            if let issuer = CertificateName.issuer(pemFile: file), issuer.contains("INSECURE") {
+                out.append(ConfigIssue(code: .cfgCertificate, key: key,
+                                       message: "\(file) is issued by a development CA (\(issuer)); use a production CA outside development", source: nil))
+            }
+        }
         if !encryptionEnabled {
             out.append(ConfigIssue(code: .cfgDependency, key: "security.storage.encryption_enabled", message: "data at rest is written in plaintext", source: nil))
         }

@@ -94,6 +94,22 @@ import Testing
         #expect(three.map(\.code) == [.cfgRange, .cfgDependency, .cfgFormat])
     }
 
+    @Test("spec/08 §4-5: cluster seeds are host:port lists from YAML or env; seeds need the cluster, expect_nodes > 1 needs seeds")
+    func clusterDiscovery() throws {
+        let yaml = "cluster:\n  discovery:\n    seeds: [tokmesh-1:5343, \"10.0.0.2:5343\"]\n  bootstrap:\n    expect_nodes: 3\n"
+        let certs = ["--cluster.enabled", "--cluster.advertise_address=tokmesh-1:5343", "--cluster.tls.cert_file=a.crt",
+                     "--cluster.tls.key_file=a.key", "--cluster.tls.client_ca_file=ca.crt"]
+        let c = try load(certs, file: yaml)
+        #expect(c.value("cluster.discovery.seeds") == .list(["tokmesh-1:5343", "10.0.0.2:5343"]))
+        let env = try load(certs, env: ["TOKMESH_CLUSTER_DISCOVERY_SEEDS": "a:1, b:2"])
+        #expect(env.value("cluster.discovery.seeds") == .list(["a:1", "b:2"]))
+        #expect(issues(file: yaml).map(\.code) == [.cfgDependency])
+        #expect(issues(["--cluster.bootstrap.expect_nodes=3"]).map(\.key) == ["cluster.bootstrap.expect_nodes"])
+        #expect(issues(certs + ["--cluster.discovery.seeds=nohostport"]).map(\.code) == [.cfgFormat])
+        #expect(issues(certs + ["--cluster.discovery.seeds=a:99999"]).map(\.code) == [.cfgRange])
+        #expect(issues(["--cluster.data.replication_factor=8"]).map(\.code) == [.cfgRange])
+    }
+
     @Test("spec/08 §2: env names are unique and unknown flags are usage errors")
     func names() {
         #expect(Set(ConfigKeys.all.map(\.envName)).count == ConfigKeys.all.count)

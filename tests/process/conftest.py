@@ -22,7 +22,7 @@ def certs(tmp_path_factory):
     """A CA, a server certificate for 127.0.0.1/localhost and a client certificate
     (Scripts/dev-certs), shared by the TLS tests of every module."""
     d = tmp_path_factory.mktemp("certs")
-    run_tool([str(REPO / "Scripts/dev-certs"), str(d)])
+    run_tool([str(REPO / "Scripts/dev-certs"), "--out", str(d)])
     return d
 
 

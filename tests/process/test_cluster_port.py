@@ -21,8 +21,8 @@ CLUSTER_ID = "0b6e4b2a-8f5c-4b1e-9d7a-2c3e4f5a6b7c"
 def certs(tmp_path_factory):
     ours = tmp_path_factory.mktemp("ca")
     other = tmp_path_factory.mktemp("other-ca")
-    run([str(REPO / "Scripts/dev-certs"), str(ours), "tmnd-node1", "tmnd-node2"])
-    run([str(REPO / "Scripts/dev-certs"), str(other), "tmnd-node2"])
+    run([str(REPO / "Scripts/dev-certs"), "--out", str(ours), "--nodes", "2"])
+    run([str(REPO / "Scripts/dev-certs"), "--out", str(other), "--nodes", "2"])
     return ours, other
 
 
@@ -32,8 +32,8 @@ def cluster_node(certs):
     port = free_port()
     node = Node([
         "--cluster.enabled=true", f"--cluster.listen_address=127.0.0.1:{port}", f"--cluster.advertise_address=127.0.0.1:{port}",
-        f"--cluster.tls.cert_file={ours / 'tmnd-node1.pem'}", f"--cluster.tls.key_file={ours / 'tmnd-node1.key'}",
-        f"--cluster.tls.client_ca_file={ours / 'ca.pem'}",
+        f"--cluster.tls.cert_file={ours / 'node1.crt'}", f"--cluster.tls.key_file={ours / 'node1.key'}",
+        f"--cluster.tls.client_ca_file={ours / 'ca.crt'}",
     ], name="cluster")
     node.data_dir.mkdir(mode=0o750, exist_ok=True)
     (node.data_dir / "cluster-id").write_text(CLUSTER_ID + "\n")
@@ -43,9 +43,14 @@ def cluster_node(certs):
     node.stop()
 
 
+def node_file(node_name):
+    """Scripts/dev-certs names node i's files node<i>.crt/.key; its CN is tmnd-node<i>."""
+    return node_name.removeprefix("tmnd-")
+
+
 def grpcurl(certs_dir, node_name, port, *args, check=False):
-    return run([shutil.which("grpcurl"), "-cacert", str(certs_dir / "ca.pem"), "-cert", str(certs_dir / f"{node_name}.pem"),
-                "-key", str(certs_dir / f"{node_name}.key"), *args[:-1], f"127.0.0.1:{port}", args[-1]], check=check)
+    return run([shutil.which("grpcurl"), "-cacert", str(certs_dir / "ca.crt"), "-cert", str(certs_dir / f"{node_file(node_name)}.crt"),
+                "-key", str(certs_dir / f"{node_file(node_name)}.key"), *args[:-1], f"127.0.0.1:{port}", args[-1]], check=check)
 
 
 def test_node_id_is_the_certificate_cn(cluster_node):
@@ -56,15 +61,15 @@ def test_handshake_needs_a_certificate_from_the_cluster_ca(cluster_node, certs):
     ours, other = certs
     port = cluster_node.cluster_port
     # TLS 1.3: the server's refusal arrives after the client's Finished, so keep stdin open a moment.
-    bare = run(["bash", "-c", f"(sleep 1; echo) | openssl s_client -connect 127.0.0.1:{port} -alpn h2 -CAfile {ours / 'ca.pem'}"],
+    bare = run(["bash", "-c", f"(sleep 1; echo) | openssl s_client -connect 127.0.0.1:{port} -alpn h2 -CAfile {ours / 'ca.crt'}"],
                check=False)
     assert "certificate required" in bare.stdout + bare.stderr, bare.stdout + bare.stderr
-    old = run(["openssl", "s_client", "-tls1_2", "-connect", f"127.0.0.1:{port}", "-alpn", "h2", "-CAfile", str(ours / "ca.pem")],
+    old = run(["openssl", "s_client", "-tls1_2", "-connect", f"127.0.0.1:{port}", "-alpn", "h2", "-CAfile", str(ours / "ca.crt")],
               check=False, input="")
     assert old.returncode != 0 and "alert" in old.stdout + old.stderr, old.stdout + old.stderr
-    assert run(["curl", "-s", "--http2", "--cacert", str(ours / "ca.pem"), f"https://127.0.0.1:{port}/"], check=False).returncode != 0
-    foreign = run([shutil.which("grpcurl"), "-cacert", str(ours / "ca.pem"), "-cert", str(other / "tmnd-node2.pem"),
-                   "-key", str(other / "tmnd-node2.key"), f"127.0.0.1:{port}", "list"], check=False)
+    assert run(["curl", "-s", "--http2", "--cacert", str(ours / "ca.crt"), f"https://127.0.0.1:{port}/"], check=False).returncode != 0
+    foreign = run([shutil.which("grpcurl"), "-cacert", str(ours / "ca.crt"), "-cert", str(other / "node2.crt"),
+                   "-key", str(other / "node2.key"), f"127.0.0.1:{port}", "list"], check=False)
     assert foreign.returncode != 0
 
 
@@ -108,8 +113,8 @@ def test_cluster_config_errors(certs, tmp_path):
     p = subprocess.run(bad.command(), capture_output=True, text=True, timeout=60)
     assert p.returncode == 78 and "TM-CFG-1006" in p.stdout + p.stderr and "cluster.tls.cert_file" in p.stdout + p.stderr
     node = Node(["--cluster.enabled=true", "--cluster.node_id=tmnd-other1", "--cluster.advertise_address=127.0.0.1:5343",
-                 f"--cluster.tls.cert_file={ours / 'tmnd-node1.pem'}", f"--cluster.tls.key_file={ours / 'tmnd-node1.key'}",
-                 f"--cluster.tls.client_ca_file={ours / 'ca.pem'}"], name="cluster-cn")
+                 f"--cluster.tls.cert_file={ours / 'node1.crt'}", f"--cluster.tls.key_file={ours / 'node1.key'}",
+                 f"--cluster.tls.client_ca_file={ours / 'ca.crt'}"], name="cluster-cn")
     node.data_dir.mkdir(mode=0o750, exist_ok=True)
     node.port = free_port()
     p = subprocess.run(node.command(), capture_output=True, text=True, timeout=60)

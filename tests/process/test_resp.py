@@ -1204,10 +1204,10 @@ def test_redis_benchmark_builtin_and_rand(node, validator, args, lines):
 
 def tls_args(certs, port, client_ca=False):
     args = ["--server.redis_tls.enabled=true", f"--server.redis_tls.address=127.0.0.1:{port}",
-            f"--server.redis_tls.tls.cert_file={certs / 'server.pem'}",
+            f"--server.redis_tls.tls.cert_file={certs / 'server.crt'}",
             f"--server.redis_tls.tls.key_file={certs / 'server.key'}"]
     if client_ca:
-        args.append(f"--server.redis_tls.tls.client_ca_file={certs / 'ca.pem'}")
+        args.append(f"--server.redis_tls.tls.client_ca_file={certs / 'ca.crt'}")
     return args
 
 
@@ -1216,7 +1216,7 @@ def test_tls_listener(make_node, certs):
     n = make_node(tls_args(certs, port), name="resp-tls")
     _, issuer, validator = n.fresh_keys()
     tok = n.create_session(issuer)["token"]
-    tls = ["--tls", "--cacert", str(certs / "ca.pem")]
+    tls = ["--tls", "--cacert", str(certs / "ca.crt")]
     assert out(cli("TM.VALIDATE", tok, key=validator, port=port, opts=tls)) == "OK"
     assert out(cli("PING", port=port, opts=tls)) == "PONG"
     assert out(cli("GET", fake_session_id(), port=port, opts=tls)) == NOAUTH  # AUTH still applies
@@ -1228,7 +1228,7 @@ def test_tls_listener(make_node, certs):
         assert b"+PONG" not in c.read_to_eof()
     # TLS 1.2 works too, and no SNI or ALPN is needed
     s12 = run_tool(["openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_2", "-noservername",
-                    "-CAfile", str(certs / "ca.pem")], check=False, input="")
+                    "-CAfile", str(certs / "ca.crt")], check=False, input="")
     assert "Verify return code: 0 (ok)" in s12.stdout, s12.stdout[-1500:] + s12.stderr[-500:]
     bench = run_tool(["redis-benchmark", *tls, "-h", "127.0.0.1", "-p", str(port), "-a", validator.cred, "-n", "20000",
                       "-q", "TM.VALIDATE", tok], check=False, timeout=180)
@@ -1240,10 +1240,10 @@ def test_tls_client_certificate_required_with_client_ca(make_node, certs):
     port = free_port()
     n = make_node(tls_args(certs, port, client_ca=True), name="resp-mtls")
     _, _, validator = n.fresh_keys()
-    tls = ["--tls", "--cacert", str(certs / "ca.pem")]
+    tls = ["--tls", "--cacert", str(certs / "ca.crt")]
     refused = cli("PING", port=port, opts=tls)
     assert "PONG" not in refused.stdout, refused.stdout
-    mine = tls + ["--cert", str(certs / "client.pem"), "--key", str(certs / "client.key")]
+    mine = tls + ["--cert", str(certs / "client.crt"), "--key", str(certs / "client.key")]
     assert out(cli("PING", port=port, opts=mine)) == "PONG"
     assert out(cli("GET", fake_session_id(), port=port, opts=mine)) == NOAUTH  # the certificate is no login
     assert out(cli("GET", fake_session_id(), key=validator, port=port, opts=mine)) == ""

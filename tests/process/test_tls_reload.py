@@ -45,38 +45,38 @@ def failures(node):
 
 def test_https_certificate_reload(make_node, tmp_path):
     first, second, live = tmp_path / "first", tmp_path / "second", tmp_path / "live"
-    run_tool([str(REPO / "Scripts/dev-certs"), str(first)])
-    run_tool([str(REPO / "Scripts/dev-certs"), str(second)])
+    run_tool([str(REPO / "Scripts/dev-certs"), "--out", str(first)])
+    run_tool([str(REPO / "Scripts/dev-certs"), "--out", str(second)])
     live.mkdir()
-    for name in ("server.pem", "server.key"):
+    for name in ("server.crt", "server.key"):
         shutil.copyfile(first / name, live / name)
     port = free_port()
     n = make_node(["--server.https.enabled=true", f"--server.https.address=127.0.0.1:{port}",
-                   f"--server.https.tls.cert_file={live / 'server.pem'}", f"--server.https.tls.key_file={live / 'server.key'}",
+                   f"--server.https.tls.cert_file={live / 'server.crt'}", f"--server.https.tls.key_file={live / 'server.key'}",
                    "--telemetry.metrics.auth_enabled=false"], name="tls-reload")
-    assert served_fingerprint(port) == file_fingerprint(first / "server.pem")
+    assert served_fingerprint(port) == file_fingerprint(first / "server.crt")
     assert failures(n) == 0
 
     # the key first, then the certificate: the pair is read once both are in place
     replace(second / "server.key", live / "server.key")
-    replace(second / "server.pem", live / "server.pem")
+    replace(second / "server.crt", live / "server.crt")
     started = time.monotonic()
-    wait_until(lambda: served_fingerprint(port) == file_fingerprint(second / "server.pem"), 5, interval=0.2,
+    wait_until(lambda: served_fingerprint(port) == file_fingerprint(second / "server.crt"), 5, interval=0.2,
                what="the new certificate on the wire")
     assert time.monotonic() - started < 5
     assert failures(n) == 0
 
     # a broken certificate: the old one stays, ERROR + metric
-    (live / "server.pem").write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
+    (live / "server.crt").write_text("-----BEGIN CERTIFICATE-----\nnot a certificate\n-----END CERTIFICATE-----\n")
     wait_until(lambda: failures(n) == 1, 5, interval=0.2, what="tokmesh_tls_reload_failures_total to count the failure")
     lines = [json.loads(line) for line in n.log_text().splitlines() if '"tls_reload_failed"' in line]
     assert lines and lines[0]["level"] == "ERROR" and lines[0]["listener"] == "https"
-    assert served_fingerprint(port) == file_fingerprint(second / "server.pem")
+    assert served_fingerprint(port) == file_fingerprint(second / "server.crt")
 
     # config/reload re-reads every pair
-    replace(first / "server.pem", live / "server.pem")
+    replace(first / "server.crt", live / "server.crt")
     replace(first / "server.key", live / "server.key")
     admin = n.emergency_key()
     reloaded = ok(n.req("POST", "/admin/v1/config/reload", {}, key=admin))
     assert "server.https.tls" in reloaded["updated"], reloaded
-    assert served_fingerprint(port) == file_fingerprint(first / "server.pem")
+    assert served_fingerprint(port) == file_fingerprint(first / "server.crt")
