@@ -12,9 +12,12 @@ root); TOKMESH_KEEP_TMP=1 keeps the temporary data directories and logs.
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 
-from tmlib import REPO, STARTED, Node, finish_node, run_tool, start_node
+from tmlib import CREATED, REPO, STARTED, Node, finish_node, run_tool, start_node
 
 
 @pytest.fixture(scope="session")
@@ -73,6 +76,14 @@ def validator(node, admin):
     key = node.create_key(admin, "validator", description="process-test validator", rate_limit=UNLIMITED)
     node.warm(key)
     return key
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Stop every node still running and remove every node's temporary directory."""
+    for n in CREATED:
+        n.stop(timeout=5)
+        if not os.environ.get("TOKMESH_KEEP_TMP"):
+            shutil.rmtree(n.tmp, ignore_errors=True)
 
 
 @pytest.hookimpl(hookwrapper=True)

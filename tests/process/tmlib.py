@@ -338,6 +338,12 @@ class Conn:
 # The server process
 
 
+# Every Node made in this session: the session-finish hook stops what still runs and removes
+# the temporary directories of nodes that a test made but never finished (configuration-error
+# checks that only run `command()`, say).
+CREATED: list["Node"] = []
+
+
 class Node:
     """One tokmesh-server process with its own temporary data directory."""
 
@@ -346,6 +352,7 @@ class Node:
         self.env = dict(env or {})
         self.name = name
         self.tmp = Path(tempfile.mkdtemp(prefix=f"tm-{name}-"))
+        CREATED.append(self)
         self.data_dir = self.tmp / "data"
         self.socket_path = self.data_dir / "tokmesh-server.sock"
         self.log_path = self.tmp / "server.log"
