@@ -251,10 +251,16 @@ public struct ConfigLoader: Sendable {
 
     private func walk(_ mapping: Node.Mapping, prefix: String, file: String, into values: inout [String: ConfigValue],
                       sources: inout [String: ConfigSource], issues: inout [ConfigIssue]) {
+        var seen = Set<String>()
         for (keyNode, valueNode) in mapping {
             guard let name = keyNode.scalar?.string else { continue }
             let full = prefix.isEmpty ? name : prefix + "." + name
             let position = "\(file):\(keyNode.mark?.line ?? 0):\(keyNode.mark?.column ?? 0)"
+            // A repeated key would silently replace (or merge into) the first one.
+            guard seen.insert(name).inserted else {
+                issues.append(ConfigIssue(code: .cfgFormat, key: full, message: "duplicate key at \(position)", source: .file(file)))
+                continue
+            }
             if let def = ConfigKeys.byName[full] {
                 let source = ConfigSource.file(file)
                 switch valueNode {

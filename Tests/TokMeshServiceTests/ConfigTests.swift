@@ -67,6 +67,8 @@ import Testing
         #expect(issues(["--session.ttl.default=800h"]).map(\.code) == [.cfgConflict])
         #expect(issues(file: "security:\n  anti_replay:\n    required: yes\n").map(\.code) == [.cfgFormat])
         #expect(issues(file: "server: [1, 2\n").map(\.code) == [.cfgFormat])
+        let duplicate = issues(file: "server:\n  http:\n    address: 127.0.0.1:5080\nserver:\n  https:\n    enabled: false\n")
+        #expect(duplicate.map(\.code) == [.cfgFormat] && duplicate.first?.message.contains("duplicate key") == true)
         #expect(issues(["--config=/nonexistent/c.yaml"]).map(\.code) == [.cfgMissing])
         #expect(issues(env: ["TOKMESH_SERVER_CONFIG_FILE": "/nonexistent/c.yaml"]).map(\.code) == [.cfgMissing])
         #expect(issues(["--cluster.node_id=tmnd-Bad"]).map(\.code) == [.cfgRange])
