@@ -618,14 +618,21 @@ public final class SessionEngine: Sendable {
     /// (INFO keyspace `avg_ttl`, as Redis estimates it by sampling); 0 when none is live.
     public func averageTTL<R: RandomNumberGenerator>(now: Int64, sample: Int, using rng: inout R) -> Int64 {
         var total: Int64 = 0, seen: Int64 = 0
-        for _ in 0..<sample {
-            let index = Int.random(in: 0..<shards.count, using: &rng)
-            let left: Int64? = withShard(index) { shard in
-                guard !shard.sessionSlots.isEmpty else { return nil }
-                let s = shard.sessionSlots[Int.random(in: 0..<shard.sessionSlots.count, using: &rng)]
-                return s.expiresAt > now ? s.expiresAt - now : nil
+        sampling: for _ in 0..<sample {
+            // From a random shard on to the next one holding sessions: a few sessions spread
+            // over many shards must not read as none.
+            let start = Int.random(in: 0..<shards.count, using: &rng)
+            for step in 0..<shards.count {
+                let found: Int64?? = withShard((start + step) % shards.count) { shard in
+                    guard !shard.sessionSlots.isEmpty else { return nil }
+                    let s = shard.sessionSlots[Int.random(in: 0..<shard.sessionSlots.count, using: &rng)]
+                    return .some(s.expiresAt > now ? s.expiresAt - now : nil)
+                }
+                guard let found else { continue }
+                if let left = found { total += left; seen += 1 }
+                continue sampling
             }
-            if let left { total += left; seen += 1 }
+            break  // every shard is empty
         }
         return seen == 0 ? 0 : total / seen
     }

@@ -41,6 +41,15 @@ func makeSession(_ n: Int, user: String = "alice", device: String = "", createdA
         #expect(engine.get(s.id, now: 2000) == .expired)
     }
 
+    @Test("INFO keyspace avg_ttl: one session among many shards is found; an empty engine averages 0")
+    func averageTTL() throws {
+        let engine = SessionEngine(shardCount: 256)
+        var rng = SplitMix64(seed: 7)
+        #expect(engine.averageTTL(now: 1000, sample: 64, using: &rng) == 0)
+        try engine.create(makeSession(1, ttl: 120_000), maxPerUser: 50, now: 1000)
+        #expect(engine.averageTTL(now: 21_000, sample: 64, using: &rng) == 100_000)
+    }
+
     @Test("spec/01 §6: the per-user quota counts unexpired sessions only")
     func quota() throws {
         let engine = SessionEngine(shardCount: 16)
