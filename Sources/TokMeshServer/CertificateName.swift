@@ -1,8 +1,7 @@
 // CertificateName: the subject common name of an X.509 certificate (swift-certificates), used
 // for node identity on the cluster port (spec/06 §8, spec/07 §1): a node's certificate CN is
 // its node ID, and a peer's verified client certificate CN must equal the `tokmesh-node-id` it
-// sends. The issuer's name also tells a development certificate (spec/11 §8: its CA's subject
-// contains `INSECURE`) from a production one.
+// sends.
 import NIOSSL
 import X509
 
@@ -21,13 +20,5 @@ enum CertificateName {
     static func commonName(pemFile path: String) -> String? {
         guard let first = (try? NIOSSLCertificate.fromPEMFile(path))?.first else { return nil }
         return commonName(first)
-    }
-
-    /// The issuer's distinguished name of the first certificate in a PEM file (e.g.
-    /// `CN=TokMesh Development CA (INSECURE)`); nil when unreadable.
-    static func issuer(pemFile path: String) -> String? {
-        guard let first = (try? NIOSSLCertificate.fromPEMFile(path))?.first, let der = try? first.toDERBytes(),
-              let parsed = try? Certificate(derEncoded: der) else { return nil }
-        return String(describing: parsed.issuer)
     }
 }

@@ -1,6 +1,7 @@
 // ServerConfig: the typed view of a validated LoadedConfig that the node runs with. Built once
 // at start-up; hot-reloadable values are re-read on reload (issue 7).
 import TokMeshAuth
+import Foundation
 import TokMeshCore
 import TokMeshStorage
 
@@ -180,13 +181,15 @@ public struct ServerConfig: Sendable {
         if !httpsEnabled {
             out.append(ConfigIssue(code: .cfgDependency, key: "server.https.enabled", message: "HTTPS is disabled; enable server.https for production", source: nil))
         }
-        for (enabled, key, file) in [(httpsEnabled, "server.https.tls.cert_file", httpsCertFile),
-                                     (redisTLSEnabled, "server.redis_tls.tls.cert_file", redisTLSCertFile),
-                                     (clusterEnabled, "cluster.tls.cert_file", clusterCertFile)] where enabled {
-            if let issuer = CertificateName.issuer(pemFile: file), issuer.contains("INSECURE") {
-                out.append(ConfigIssue(code: .cfgCertificate, key: key,
-                                       message: "\(file) is issued by a development CA (\(issuer)); use a production CA outside development", source: nil))
-            }
+        for (enabled, group, cert, key) in [(httpsEnabled, "server.https.tls", httpsCertFile, httpsKeyFile),
+                                            (redisTLSEnabled, "server.redis_tls.tls", redisTLSCertFile, redisTLSKeyFile),
+                                            (clusterEnabled, "cluster.tls", clusterCertFile, clusterKeyFile)] where enabled {
+            out += CertificateWarnings.check(certFile: cert, keyFile: key, keyGroup: group, now: Date())
+        }
+        if let file = loaded.filePath, case .file? = loaded.sources["security.storage.encryption_key"],
+           let mode = CertificateWarnings.mode(file), mode & 0o004 != 0 {
+            out.append(ConfigIssue(code: .cfgPermission, key: "security.storage.encryption_key",
+                                   message: "\(file) holds the storage encryption key and is readable by others; chmod 600 it", source: nil))
         }
         if !encryptionEnabled {
             out.append(ConfigIssue(code: .cfgDependency, key: "security.storage.encryption_enabled", message: "data at rest is written in plaintext", source: nil))

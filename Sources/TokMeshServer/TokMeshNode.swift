@@ -143,7 +143,7 @@ public enum TokMeshNode {
                                                            responder: port, stats: node.stats, idleTimeout: idle, h2Settings: clusterH2,
                                                            h2Only: true, peerName: { CertificateName.commonName($0) })
                 servers.append(cluster)
-                logger.log(.info, "tokmesh.server", "listening", ["listener": "cluster", "address": .string("\(config.clusterHost):\(cluster.localPort ?? config.clusterPort)")])
+                logListener(logger, "cluster", "\(config.clusterHost):\(cluster.localPort ?? config.clusterPort)", protocols: ["h2", "grpc"], tls: true)
             }
             if config.httpsEnabled {
                 let tls = TLSContextBox(try TLSServerContext.make(certFile: config.httpsCertFile, keyFile: config.httpsKeyFile,
@@ -153,13 +153,13 @@ public enum TokMeshNode {
                 let https = try await HTTPServer.bindTLS(host: config.httpsHost, port: config.httpsPort, group: group, tls: tls,
                                                          responder: publicResponder, stats: node.stats, idleTimeout: idle, h2Settings: h2)
                 servers.append(https)
-                logger.log(.info, "tokmesh.server", "listening", ["listener": "https", "address": .string("\(config.httpsHost):\(https.localPort ?? config.httpsPort)")])
+                logListener(logger, "https", "\(config.httpsHost):\(https.localPort ?? config.httpsPort)", protocols: ["http1", "h2", "connect", "grpc"], tls: true)
             }
             if config.httpEnabled {
                 let http = try await HTTPServer.bindTCP(host: config.httpHost, port: config.httpPort, group: group, responder: publicResponder,
                                                         stats: node.stats, idleTimeout: idle, h2Settings: h2)
                 servers.append(http)
-                logger.log(.info, "tokmesh.server", "listening", ["listener": "http", "address": .string("\(config.httpHost):\(http.localPort ?? config.httpPort)")])
+                logListener(logger, "http", "\(config.httpHost):\(http.localPort ?? config.httpPort)", protocols: ["http1", "h2", "connect", "grpc"], tls: false)
             }
             for (enabled, tlsListener, host, port) in [(config.redisEnabled, false, config.redisHost, config.redisPort),
                                                      (config.redisTLSEnabled, true, config.redisTLSHost, config.redisTLSPort)] where enabled {
@@ -171,12 +171,11 @@ public enum TokMeshNode {
                 }
                 let listener = try await RESPListener.bind(host: host, port: port, group: group, tls: tls, context: respContext(node))
                 respListeners.append(listener)
-                logger.log(.info, "tokmesh.server", "listening", ["listener": .string(tlsListener ? "redis_tls" : "redis"),
-                                                                  "address": .string("\(host):\(listener.localPort ?? port)")])
+                logListener(logger, tlsListener ? "redis_tls" : "redis", "\(host):\(listener.localPort ?? port)", protocols: ["resp"], tls: tlsListener)
             }
             if config.localEnabled {
                 servers.append(try await HTTPServer.bindUnix(path: config.socketPath, group: group, responder: responder, stats: node.stats, idleTimeout: idle))
-                logger.log(.info, "tokmesh.server", "listening", ["listener": "local", "path": .string(config.socketPath)])
+                logListener(logger, "local", config.socketPath, protocols: ["http1"], tls: false)
             }
         } catch {
             logger.log(.error, "tokmesh.server", "cannot bind a listener", ["error": .string("\(error)")])
@@ -248,12 +247,12 @@ public enum TokMeshNode {
             }]
         node.started.store(true, ordering: .relaxed)
         node.ready.store(true, ordering: .relaxed)
-        logger.log(.info, "tokmesh.server", "ready", ["event": "node_ready"])
+        logger.log(.info, "tokmesh.server", "ready", ["event": "ready"])
 
         let (graceMillis, trigger) = await stop.wait()
         node.stopping.store(true, ordering: .relaxed)
         node.ready.store(false, ordering: .relaxed)
-        logger.log(.info, "tokmesh.server", "shutting down", ["event": "shutdown_started", "trigger": .string(trigger), "grace_ms": .int(graceMillis)])
+        logger.log(.info, "tokmesh.server", "shutting down", ["event": "shutdown_started", "signal": .string(trigger), "grace_ms": .int(graceMillis)])
         // Steps 2-4 of spec/11 §6: serve through the grace period, close the client listeners,
         // then let every connection finish its current request and close, up to the deadline.
         let drainStarted = monotonicNanos()
@@ -283,7 +282,7 @@ public enum TokMeshNode {
         try? await maintenance.shutdownGracefully()
         audit.stop()
         if config.localEnabled { unlink(config.socketPath) }
-        logger.log(.info, "tokmesh.server", "stopped", ["event": "shutdown_complete"])
+        logger.log(.info, "tokmesh.server", "stopped", ["event": "shutdown_completed", "duration_ms": .int(Int64((monotonicNanos() - drainStarted) / 1_000_000))])
         return 0
     }
 
@@ -324,6 +323,7 @@ public enum TokMeshNode {
         var base: UInt64 = 0
         var baseID = ""
         let recoveryStarted = monotonicNanos()
+        logger.log(.info, "tokmesh.storage", "recovery started", ["event": "recovery_started", "wal_dir": .string(config.walDirectory)])
         var snapshotReadNanos: UInt64 = 0, snapshotLoadNanos: UInt64 = 0
         if let contents = snapshots.newestValid(onFailure: { id, error in
             logger.log(.error, "tokmesh.storage", "snapshot unusable, trying an older one", [
@@ -410,9 +410,11 @@ public enum TokMeshNode {
         if undecodable > 0 {
             logger.log(.error, "tokmesh.storage", "WAL records that could not be decoded were skipped", ["event": "wal_undecodable", "count": .int(Int64(undecodable))])
         }
-        logger.log(.info, "tokmesh.storage", "WAL recovered", [
-            "event": "wal_recovered", "records": .int(Int64(replayed)), "last_index": .uint(report.lastIndex),
-            "cipher": .string(options.cipher.name), "duration_ms": .int(Int64((monotonicNanos() - started) / 1_000_000)),
+        logger.log(.info, "tokmesh.storage", "recovery completed", [
+            "event": "recovery_completed", "snapshot": baseID.isEmpty ? .null : .string(baseID), "sessions": .int(Int64(engine.stats(now: now).totalSessions)),
+            "wal_records": .int(Int64(replayed)), "last_index": .uint(report.lastIndex), "cipher": .string(options.cipher.name),
+            "duration_ms": .int(Int64((monotonicNanos() - recoveryStarted) / 1_000_000)),
+            "wal_replay_ms": .int(Int64((monotonicNanos() - started) / 1_000_000)),
         ])
         // spec/02 §6: a recovery over 5 s is reported with each phase's time.
         let totalMillis = Int64((monotonicNanos() - recoveryStarted) / 1_000_000)
@@ -499,6 +501,13 @@ public enum TokMeshNode {
             source.resume()
             return source
         }
+    }
+
+    /// `listener_started` (spec/10 §1) once a listener is bound.
+    static func logListener(_ logger: Logger, _ listener: String, _ address: String, protocols: [String], tls: Bool) {
+        logger.log(.info, "tokmesh.server", "listener started", [
+            "event": "listener_started", "listener": .string(listener), "address": .string(address), "protocols": .strings(protocols), "tls": .bool(tls),
+        ])
     }
 
     static func logStartup(_ config: ServerConfig, logger: Logger) {

@@ -1,7 +1,8 @@
 // SessionService: the one implementation of every session operation of spec/01 §5 — create,
 // get, validate, touch, renew, revoke, revoke-by-user, list — over the session engine. Every
-// front end (JSON HTTP now; RESP and Connect/gRPC later) only decodes, calls this, and encodes,
-// so limits, checks and error codes cannot drift between protocols.
+// front end (JSON HTTP; RESP in TokMeshRESPServer; Connect/gRPC in TokMeshServer/SessionRPC,
+// by way of the JSON routes) only decodes, calls this, and encodes, so limits, checks and
+// error codes cannot drift between protocols.
 import Synchronization
 import TokMeshCore
 import TokMeshStorage

@@ -24,6 +24,9 @@ RESERVED_ENV = frozenset({
     "TOKMESH_TIMEOUT", "TOKMESH_TLS_CA", "TOKMESH_TLS_CERT", "TOKMESH_TLS_KEY",
 })
 
+# TOKMESH_-prefixed names that are not environment variables: the backup file magic (spec/02 §5).
+NOT_ENV = frozenset({"TOKMESH_BAK_V1"})
+
 
 def server_bin() -> Path:
     p = Path(os.environ.get("TOKMESH_SERVER_BIN", ".build/debug/tokmesh-server"))

@@ -10,7 +10,7 @@ import re
 import pytest
 import yaml
 
-from artlib import DEPLOY, REPO, RESERVED_ENV, SAMPLES, config_reference, env_name, flatten_keys, git_ls_files
+from artlib import DEPLOY, NOT_ENV, REPO, RESERVED_ENV, SAMPLES, config_reference, env_name, flatten_keys, git_ls_files
 
 NAME = re.compile(r"TOKMESH_[A-Z0-9_]*(\*)?")
 
@@ -38,7 +38,7 @@ def test_reference_env_names_follow_the_rule():
 
 
 def test_every_tokmesh_name_is_known():
-    known = set(config_reference().values()) | RESERVED_ENV
+    known = set(config_reference().values()) | RESERVED_ENV | NOT_ENV
     unknown = []
     for f in scanned_files():
         for lineno, line in enumerate(f.read_text(errors="replace").splitlines(), 1):
