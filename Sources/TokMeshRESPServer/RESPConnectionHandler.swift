@@ -461,6 +461,22 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         }
     }
 
+    /// AUTH_FAILED (401-class refusals, at most 10 per IP per minute) and ACCESS_DENIED (403) as
+    /// over HTTP (spec/03 §10); the operator is the key ID the credential names, never the secret.
+    private func auditAuthFailure(_ error: TokMeshError, credential: String) {
+        guard let audit = server.audit else { return }
+        let action: String
+        switch error.code.httpStatus {
+        case 401 where audit.allowAuthFailed(ip: peerIP.description, now: server.sessions.clock.nowMillis()): action = "AUTH_FAILED"
+        case 403: action = "ACCESS_DENIED"
+        default: return
+        }
+        let keyID = credential.split(separator: ":", maxSplits: 1).first.flatMap { Identifiers.normalizeID(String($0), kind: .apiKey) }
+        audit.record(AuditRecord(operatorID: keyID ?? "anonymous", action: action, resource: "RESP AUTH", success: false,
+                                 errorCode: error.code.rawValue, ipAddress: peerIP.description, tcpRemoteIP: peerIP.description,
+                                 userAgent: state.name, requestID: "", details: ["protocol": "resp", "listener": .string(listener)]))
+    }
+
     /// Binds a verified key to the connection, or drops the login on failure.
     private func login(_ result: Result<Principal, TokMeshError>, credential: String) -> TokMeshError? {
         switch result {
@@ -484,6 +500,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         }
         authenticate(credential, context) { handler, _, result in
             if let error = handler.login(result, credential: credential) {
+                handler.auditAuthFailure(error, credential: credential)
                 handler.writer.error(RESPSessionCommands.errorLine(error))
             } else {
                 handler.writer.status("OK")
@@ -515,6 +532,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
         guard let credential = Self.credential([auth.user, auth.password][...]) else { return answer(self) }
         authenticate(credential, context) { handler, _, result in
             if let error = handler.login(result, credential: credential) {
+                handler.auditAuthFailure(error, credential: credential)
                 handler.writer.error(RESPSessionCommands.errorLine(error))
                 return finished(handler)
             }

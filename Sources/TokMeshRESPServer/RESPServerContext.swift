@@ -1,7 +1,7 @@
 // RESPServerContext: what the RESP listener needs from the node, gathered once at start-up and
 // shared read-only by every connection — the session and key services, the blocking pool for
 // Argon2, the node's readiness and restore state, the WAL acknowledgement hook, counters and
-// the few configuration values the commands read. Closures keep this module free of the node
+// the few configuration values the commands read, and the audit trail. Closures keep this module free of the node
 // type, so it builds and tests on its own.
 import NIOPosix
 import TokMeshAuth
@@ -33,6 +33,9 @@ public struct RESPServerContext: Sendable {
     public var acknowledge: @Sendable (_ index: UInt64, _ durable: Bool, _ done: @escaping @Sendable (Bool) -> Void) -> Void
     /// WARN lines (cross-protocol requests): event name and fields, never arguments.
     public var warn: @Sendable (_ message: String, _ fields: [String: String]) -> Void
+    /// The node's audit trail (spec/03 §10): AUTH failures and TM.REVOKE_USER are recorded as
+    /// over HTTP. Nil in module tests.
+    public var audit: AuditLog? = nil
     /// With tracing on: a root span for one command (`TM.VALIDATE`), nil when not sampled.
     public var startSpan: (@Sendable (_ command: String) -> (any TraceParentSpan & TraceChildSpan)?)? = nil
 

@@ -3,6 +3,7 @@
 // TM.REVOKE_USER. Each parses its arguments (RESPArguments), makes one SessionService call and
 // renders the reply; a change that wrote a WAL record hands its reply back with the record's
 // index, and the connection sends it once the log has acknowledged that record.
+import TokMeshAuth
 import TokMeshCore
 import TokMeshRESP
 import TokMeshService
@@ -55,7 +56,11 @@ struct RESPSessionCommands {
                 let touched = try call { () throws(TokMeshError) in try sessions.touch(id) }
                 return reply(touched.logIndex, writer: &writer) { $0.integer(touched.session.lastActive) }
             case "TM.REVOKE_USER":
-                let (count, index) = try call { () throws(TokMeshError) in try sessions.revokeByUser(String(decoding: words[1], as: UTF8.self)) }
+                let userID = String(decoding: words[1], as: UTF8.self)
+                let outcome: Result<(Int, UInt64?), TokMeshError>
+                do throws(TokMeshError) { outcome = .success(try sessions.revokeByUser(userID)) } catch { outcome = .failure(error) }
+                auditRevokeUser(userID, outcome: outcome, caller: caller())
+                let (count, index) = try call { () throws(TokMeshError) in try outcome.get() }
                 return reply(index, writer: &writer) { $0.integer(Int64(count)) }
             default:
                 preconditionFailure("\(name) is not a session command")
@@ -64,6 +69,19 @@ struct RESPSessionCommands {
             writer.error(error.line)
         }
         return .replied
+    }
+
+    /// USER_SESSIONS_REVOKED as the HTTP route records it (the user ID only as its SHA-256).
+    private func auditRevokeUser(_ userID: String, outcome: Result<(Int, UInt64?), TokMeshError>, caller: CallerContext) {
+        guard let audit = context.audit else { return }
+        var record = AuditRecord(operatorID: caller.createdBy, action: "USER_SESSIONS_REVOKED", resource: "user:sha256:" + Identifiers.sha256Hex(userID),
+                                 success: true, ipAddress: caller.clientIP, tcpRemoteIP: caller.clientIP, userAgent: caller.userAgent,
+                                 requestID: "", details: ["protocol": "resp"])
+        switch outcome {
+        case .success(let (count, _)): record.details.append("revoked_count", .int(Int64(count)))
+        case .failure(let error): record.success = false; record.errorCode = error.code.rawValue
+        }
+        audit.record(record)
     }
 
     /// A failure to answer with an error line.

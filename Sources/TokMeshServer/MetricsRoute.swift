@@ -18,6 +18,8 @@ enum MetricsRoute {
             let text = MetricsRegistry.shared.render()
             var headers = HTTPHeaders()
             headers.add(name: "Content-Type", value: contentType)
+            headers.add(name: "Cache-Control", value: "no-store")
+            headers.add(name: "X-Content-Type-Options", value: "nosniff")
             return RouteResult(raw: ServerResponse(status: .ok, headers: headers, body: ByteBuffer(bytes: text)))
         }
         return [("GET", path, spec), ("HEAD", path, spec)]

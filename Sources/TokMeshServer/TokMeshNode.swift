@@ -308,6 +308,7 @@ public enum TokMeshNode {
                 for (name, value) in fields.sorted(by: { $0.key < $1.key }) { object.append(name, .string(value)) }
                 node.logger.log(.warn, "tokmesh.resp", message, object)
             })
+        context.audit = node.audit
         if let tracer = node.tracer {
             context.startSpan = { command in tracer.startServerSpan(command, traceparent: nil, tracestate: nil, nowMillis: node.clock.nowMillis()) }
         }

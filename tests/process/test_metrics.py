@@ -13,6 +13,7 @@ def scrape(node, key=None):
     r = node.req("GET", "/metrics", key=key)
     assert r.status == 200, r
     assert r.header("Content-Type").startswith("text/plain; version=0.0.4"), r
+    assert r.header("Cache-Control") == "no-store" and r.header("X-Content-Type-Options") == "nosniff", r
     return {f.name: f for f in text_string_to_metric_families(r.raw.decode())}
 
 

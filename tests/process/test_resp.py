@@ -1282,3 +1282,33 @@ def test_max_connections(make_node):
     finally:
         for c in conns:
             c.close()
+
+
+def test_auth_failures_and_revoke_user_are_audited(make_node):
+    """spec/03 §10 over RESP as over HTTP: a failed AUTH is AUTH_FAILED under the key ID it named
+    (never the secret), TM.REVOKE_USER is USER_SESSIONS_REVOKED with the user ID hashed and the
+    count."""
+    port = free_port()
+    n = make_node(["--server.redis.enabled=true", f"--server.redis.address=127.0.0.1:{port}"], name="resp-audit")
+    admin = n.emergency_key()
+    issuer = n.create_key(admin, "issuer")
+    bad_secret = "tmas_" + "B" * 43
+    user = uid()
+    with RespConn(port) as c:
+        check_err(c.call("AUTH", issuer.key_id, bad_secret), "ERR TM-AUTH-4011")
+        assert c.call("AUTH", issuer.cred) == "OK"
+        for _ in range(2):
+            tm_create(c, user)
+        assert c.call("TM.REVOKE_USER", user) == 2
+
+    def records(action):
+        items = ok(n.req("GET", "/admin/v1/audit/logs", key=admin, query={"action": action, "size": 100}))["items"]
+        return [r for r in items if r["action"] == action] or None
+
+    failed = wait_until(lambda: records("AUTH_FAILED"), 10, interval=0.2, what="AUTH_FAILED")
+    assert failed[0]["operator_id"] == issuer.key_id and failed[0]["error_code"] == "TM-AUTH-4011"
+    assert failed[0]["details"]["protocol"] == "resp" and failed[0]["result"] == "FAILURE"
+    revoked = wait_until(lambda: records("USER_SESSIONS_REVOKED"), 10, interval=0.2, what="USER_SESSIONS_REVOKED")
+    assert revoked[0]["operator_id"] == issuer.key_id and revoked[0]["details"]["revoked_count"] == 2
+    assert revoked[0]["resource"].startswith("user:sha256:") and user not in json.dumps(revoked)
+    assert bad_secret not in json.dumps(failed) and issuer.secret not in json.dumps(failed)
