@@ -2,7 +2,7 @@
 // ALPN or SNI needed; a client CA in the context makes client certificates mandatory) — with
 // TCP_NODELAY, SO_KEEPALIVE and the write watermarks of §6. Connections count against
 // `server.max_connections`: an extra one gets `-ERR TM-SYS-4290 max number of clients reached`
-// and is closed. Connection IDs are per node, from 1.
+// (over TLS once the handshake is done) and is closed. Connection IDs are per node, from 1.
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -31,8 +31,12 @@ public final class RESPListener: Sendable {
             .childChannelInitializer { channel in
                 if server.connections.openConnections.load(ordering: .relaxed) >= server.connections.maxConnections {
                     server.stats.rejectedConnections.wrappingAdd(1, ordering: .relaxed)
-                    guard tls == nil else { return channel.close() }
-                    return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RejectHandler()) }
+                    return channel.eventLoop.makeCompletedFuture {
+                        // Over TLS the refusal goes out once the handshake is done (NIOSSL holds
+                        // writes until then); the handler's deadline closes a silent client.
+                        if let tls { try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls.current)) }
+                        try channel.pipeline.syncOperations.addHandler(RejectHandler())
+                    }
                 }
                 let id = nextID.wrappingAdd(1, ordering: .relaxed).oldValue
                 return channel.eventLoop.makeCompletedFuture {
@@ -59,7 +63,11 @@ private final class RejectHandler: ChannelInboundHandler {
         var buffer = context.channel.allocator.buffer(capacity: 64)
         buffer.writeString("-ERR TM-SYS-4290 max number of clients reached\r\n")
         let channel = context.channel
-        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in channel.close(promise: nil) }
+        let deadline = context.eventLoop.scheduleTask(in: .seconds(10)) { channel.close(promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(buffer)).whenComplete { _ in
+            deadline.cancel()
+            channel.close(promise: nil)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {}

@@ -1312,3 +1312,46 @@ def test_auth_failures_and_revoke_user_are_audited(make_node):
     assert revoked[0]["operator_id"] == issuer.key_id and revoked[0]["details"]["revoked_count"] == 2
     assert revoked[0]["resource"].startswith("user:sha256:") and user not in json.dumps(revoked)
     assert bad_secret not in json.dumps(failed) and issuer.secret not in json.dumps(failed)
+
+
+def test_max_connections_over_tls(make_node, certs):
+    """spec/05 §1: over TLS too, a connection past `server.max_connections` is answered
+    `-ERR TM-SYS-4290 …` (after the handshake) and closed."""
+    import ssl
+    port = free_port()
+    n = make_node(tls_args(certs, port) + ["--server.max_connections=3"], name="resp-tls-maxconn")
+    ctx = ssl.create_default_context(cafile=str(certs / "ca.crt"))
+
+    def connect():
+        raw = socket.create_connection(("127.0.0.1", port), timeout=10)
+        return ctx.wrap_socket(raw, server_hostname="localhost")
+
+    def read_line(sock):
+        data = b""
+        while not data.endswith(b"\r\n"):
+            chunk = sock.recv(256)
+            if not chunk:
+                break
+            data += chunk
+        return data
+
+    def pong():
+        try:
+            c = connect()
+            c.sendall(encode("PING"))
+            if read_line(c) == b"+PONG\r\n":
+                return c
+            c.close()
+        except (OSError, ssl.SSLError):
+            pass
+        return None  # a closed HTTP connection not released yet: try again
+
+    held = [wait_until(pong, 10, what=f"TLS connection {i + 1} of 3") for i in range(3)]
+    try:
+        extra = connect()
+        assert read_line(extra) == b"-ERR TM-SYS-4290 max number of clients reached\r\n"
+        extra.close()
+    finally:
+        for c in held:
+            c.close()
+    assert n.alive()
