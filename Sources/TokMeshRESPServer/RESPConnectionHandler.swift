@@ -247,13 +247,29 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
 
     // MARK: dispatch
 
-    /// Tallies one finished command: failed when its reply is an error.
-    private func tally(_ slot: Int, started: UInt64, failed: Bool) {
+    /// Tallies one finished command (failed when its reply, from `mark` on, is an error) and
+    /// writes its access line when the level is on.
+    private func tally(_ slot: Int, started: UInt64, mark: Int) {
         let elapsed = monotonicNanos() - started
+        let failed = writer.bytes.count > mark && writer.bytes[mark] == UInt8(ascii: "-")
         tallies[slot].calls += 1
         tallies[slot].nanos += elapsed
         latency[slot * RESPStats.latencySlots + RESPStats.latencySlot(elapsed)] += 1
         if failed { tallies[slot].failed += 1 }
+        guard let log = server.accessLog else { return }
+        let code = failed ? Self.errorCode(writer.bytes[mark...]) ?? "ERR" : nil
+        let level = RESPAccessLog.level(code: code)
+        guard log.wants(level) else { return }
+        var fields: JSONObject = ["event": "request", "request_id": .string(Identifiers.requestID(incoming: nil))]
+        fields.append("protocol", "resp")
+        fields.append("method", .string(slot == RESPStats.unknownIndex ? "unknown" : lastCommand.uppercased()))
+        fields.append("route", .string(slot == RESPStats.unknownIndex ? "unknown" : lastCommand.lowercased()))
+        fields.append("code", .string(code ?? "OK"))
+        fields.append("duration_ms", .double((Double(elapsed) / 10_000).rounded() / 100))
+        fields.append("client_ip", .string(peerIP.description))
+        fields.append("api_key_id", state.key.map { .string($0.id) } ?? .null)
+        fields.append("listener", .string(listener))
+        log.write(level, fields)
     }
 
     private func execute(_ words: [[UInt8]], _ context: ChannelHandlerContext) {
@@ -274,7 +290,7 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
             let slot = RESPCommandTable.lookup(Array(name.utf8))?.ordinal ?? RESPStats.unknownIndex
             lastCommand = slot == RESPStats.unknownIndex ? "unknown" : name.lowercased()
             writer.error(refusal.line)
-            return tally(slot, started: started, failed: true)
+            return tally(slot, started: started, mark: mark)
         case .success(let s):
             spec = s
         }
@@ -288,9 +304,11 @@ final class RESPConnectionHandler: ChannelDuplexHandler {
             if let key = state.key { span.setAttribute("tokmesh.api_key_id", string: key.id) }
         }
         let finished = { (handler: RESPConnectionHandler) in
-            let failed = handler.writer.bytes.count > mark && handler.writer.bytes[mark] == UInt8(ascii: "-")
-            handler.tally(slot, started: started, failed: failed)
-            if let span { span.end(errorCode: failed ? Self.errorCode(handler.writer.bytes[mark...]) : nil) }
+            handler.tally(slot, started: started, mark: mark)
+            if let span {
+                let failed = handler.writer.bytes.count > mark && handler.writer.bytes[mark] == UInt8(ascii: "-")
+                span.end(errorCode: failed ? Self.errorCode(handler.writer.bytes[mark...]) : nil)
+            }
         }
         if spec.access != .none, let key = state.key {
             do throws(TokMeshError) {

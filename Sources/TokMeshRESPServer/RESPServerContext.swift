@@ -36,6 +36,10 @@ public struct RESPServerContext: Sendable {
     /// The node's audit trail (spec/03 §10): AUTH failures and TM.REVOKE_USER are recorded as
     /// over HTTP. Nil in module tests.
     public var audit: AuditLog? = nil
+    /// Access lines (spec/05 §9, spec/10 §1): `wants(level)` is asked per finished command
+    /// (an atomic load: 0 DEBUG, 2 WARN, 3 ERROR); `write` gets the fields of one line. Nil in
+    /// module tests.
+    public var accessLog: RESPAccessLog? = nil
     /// With tracing on: a root span for one command (`TM.VALIDATE`), nil when not sampled.
     public var startSpan: (@Sendable (_ command: String) -> (any TraceParentSpan & TraceChildSpan)?)? = nil
 
@@ -64,5 +68,26 @@ public struct RESPServerContext: Sendable {
     /// CONFIG GET's read-only table (spec/05 §7.1).
     var configTable: [(String, String)] {
         [("save", ""), ("appendonly", "yes"), ("databases", "1"), ("maxclients", String(connections.maxConnections)), ("timeout", "0")]
+    }
+}
+
+/// Where a RESP connection sends its access lines; the node caps and formats them.
+public struct RESPAccessLog: Sendable {
+    public enum Level: Int, Sendable { case debug = 0, warn = 2, error = 3 }
+    public var wants: @Sendable (Level) -> Bool
+    public var write: @Sendable (Level, JSONObject) -> Void
+
+    public init(wants: @escaping @Sendable (Level) -> Bool, write: @escaping @Sendable (Level, JSONObject) -> Void) {
+        self.wants = wants
+        self.write = write
+    }
+
+    /// spec/10 §1 by the answer's TM code: 401/403/429 classes WARN, 5xx ERROR, the rest DEBUG.
+    public static func level(code: String?) -> Level {
+        guard let code, let number = code.split(separator: "-").last.flatMap({ Int($0) }) else { return .debug }
+        switch number / 10 {
+        case 401, 403, 429: return .warn
+        default: return number >= 5000 ? .error : .debug
+        }
     }
 }

@@ -3,6 +3,7 @@
 // the in-flight gauge the graceful stop drains, and the access line (`event: request`: DEBUG,
 // WARN for 401/403/429, ERROR for 5xx), capped at 1,000 lines a second with a once-a-second
 // `log_suppressed` summary. Labels are route templates (`unmatched` otherwise), never paths.
+// RESP commands' access lines share the cap.
 import CoreMetrics
 import NIOHTTP1
 import Synchronization
@@ -73,6 +74,12 @@ final class RequestObserver: Sendable {
         fields.append("bytes_in", .int(Int64(request.body.count)))
         fields.append("bytes_out", .int(Int64(response.body?.readableBytes ?? response.file?.length ?? 0)))
         logger.log(level, "tokmesh.http", "request served", fields)
+    }
+
+    /// A RESP command's access line (spec/05 §9), under the same cap as HTTP's.
+    func respLine(_ level: Logger.Level, _ fields: JSONObject, nowMillis: Int64) {
+        guard logger.enabled(level), admitLine(nowMillis: nowMillis) else { return }
+        logger.log(level, "tokmesh.resp", "command served", fields)
     }
 
     /// The 1,000-lines-a-second cap; the first line of a new second reports what was dropped.

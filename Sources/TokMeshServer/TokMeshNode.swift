@@ -309,6 +309,11 @@ public enum TokMeshNode {
                 node.logger.log(.warn, "tokmesh.resp", message, object)
             })
         context.audit = node.audit
+        // RESPAccessLog.Level's raw values are Logger.Level's (0 DEBUG, 2 WARN, 3 ERROR).
+        let level: @Sendable (RESPAccessLog.Level) -> Logger.Level = { Logger.Level(rawValue: $0.rawValue) ?? .debug }
+        context.accessLog = RESPAccessLog(
+            wants: { node.logger.enabled(level($0)) },
+            write: { node.requests.respLine(level($0), $1, nowMillis: node.clock.nowMillis()) })
         if let tracer = node.tracer {
             context.startSpan = { command in tracer.startServerSpan(command, traceparent: nil, tracestate: nil, nowMillis: node.clock.nowMillis()) }
         }
@@ -412,7 +417,7 @@ public enum TokMeshNode {
             logger.log(.error, "tokmesh.storage", "WAL records that could not be decoded were skipped", ["event": "wal_undecodable", "count": .int(Int64(undecodable))])
         }
         logger.log(.info, "tokmesh.storage", "recovery completed", [
-            "event": "recovery_completed", "snapshot": baseID.isEmpty ? .null : .string(baseID), "sessions": .int(Int64(engine.stats(now: now).totalSessions)),
+            "event": "recovery_completed", "snapshot": baseID.isEmpty ? .null : .string(baseID), "sessions": .int(Int64(engine.heldCount())),
             "wal_records": .int(Int64(replayed)), "last_index": .uint(report.lastIndex), "cipher": .string(options.cipher.name),
             "duration_ms": .int(Int64((monotonicNanos() - recoveryStarted) / 1_000_000)),
             "wal_replay_ms": .int(Int64((monotonicNanos() - started) / 1_000_000)),

@@ -1355,3 +1355,35 @@ def test_max_connections_over_tls(make_node, certs):
         for c in held:
             c.close()
     assert n.alive()
+
+
+def test_access_lines(make_node):
+    """spec/05 §9, spec/10 §1: every command leaves an access line (`event: request`, `protocol:
+    resp`, the lowercase command as route, the TM code or OK) — DEBUG normally, WARN for the
+    401/403/429 classes — and never its arguments."""
+    port = free_port()
+    n = make_node(["--server.redis.enabled=true", f"--server.redis.address=127.0.0.1:{port}",
+                   "--telemetry.logging.level=debug"], name="resp-access")
+    admin = n.emergency_key()
+    issuer = n.create_key(admin, "issuer")
+    token = "tmtk_" + "Q" * 43
+    with RespConn(port) as c:
+        assert c.call("PING") == "PONG"
+        check_err(c.call("AUTH", issuer.key_id, "tmas_" + "C" * 43), "ERR TM-AUTH-4011")
+        assert c.call("AUTH", issuer.cred) == "OK"
+        check_err(c.call("TM.VALIDATE", token), "ERR TM-TOKN-4010")
+        assert c.call("GET", fake_session_id()) is None
+
+    def lines():
+        found = [json.loads(l) for l in n.log_text().splitlines() if '"protocol":"resp"' in l and '"event":"request"' in l]
+        return found if len(found) >= 5 else None
+
+    found = wait_until(lines, 10, what="five RESP access lines")
+    by_route = {(l["route"], l["code"]): l for l in found}
+    assert by_route[("ping", "OK")]["level"] == "DEBUG"
+    assert by_route[("auth", "TM-AUTH-4011")]["level"] == "WARN"
+    assert by_route[("tm.validate", "TM-TOKN-4010")]["level"] == "WARN"
+    assert by_route[("get", "OK")]["api_key_id"] == issuer.key_id
+    assert all(re.match(r"^req-[0-9a-z]{16}$", l["request_id"]) for l in found), found
+    text = "\n".join(json.dumps(l) for l in found)
+    assert token not in text and issuer.secret not in text
