@@ -420,6 +420,7 @@ public enum TokMeshNode {
             "event": "recovery_completed", "snapshot": baseID.isEmpty ? .null : .string(baseID), "sessions": .int(Int64(engine.heldCount())),
             "wal_records": .int(Int64(replayed)), "last_index": .uint(report.lastIndex), "cipher": .string(options.cipher.name),
             "duration_ms": .int(Int64((monotonicNanos() - recoveryStarted) / 1_000_000)),
+            "snapshot_read_ms": .int(Int64(snapshotReadNanos / 1_000_000)), "snapshot_load_ms": .int(Int64(snapshotLoadNanos / 1_000_000)),
             "wal_replay_ms": .int(Int64((monotonicNanos() - started) / 1_000_000)),
         ])
         // spec/02 §6: a recovery over 5 s is reported with each phase's time.
