@@ -1,7 +1,7 @@
 // ServerConfig: the typed view of a validated LoadedConfig that the node runs with. Built once
 // at start-up; hot-reloadable values are re-read on reload (issue 7).
-import TokMeshAuth
 import Foundation
+import TokMeshAuth
 import TokMeshCore
 import TokMeshStorage
 
