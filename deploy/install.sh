@@ -275,18 +275,23 @@ else
   if ! runuser -u "$USER_NAME" -- "$prefix/bin/tokmesh-server" --check-config "$CONF_DIR/config.yaml"; then
     die "configuration check failed; the service was not touched. Fix $CONF_DIR/config.yaml and run install.sh again" 78
   fi
-  systemctl daemon-reload
-  say "systemctl daemon-reload"
-  systemctl enable "$SERVICE"
-  say "enabled $SERVICE"
-  if systemctl is-active --quiet "$SERVICE"; then
-    systemctl restart "$SERVICE"
-    say "restarted $SERVICE"
-  elif $start; then
-    systemctl start "$SERVICE"
-    say "started $SERVICE"
+  if [[ ! -d /run/systemd/system ]]; then
+    # A container or a host booted without systemd: the files are in place, the service is not.
+    say "systemd is not running on this host: skipped daemon-reload, enable and start of $SERVICE"
   else
-    say "$SERVICE is enabled but not started: review $CONF_DIR/config.yaml, then: systemctl start $SERVICE"
+    systemctl daemon-reload
+    say "systemctl daemon-reload"
+    systemctl enable "$SERVICE"
+    say "enabled $SERVICE"
+    if systemctl is-active --quiet "$SERVICE"; then
+      systemctl restart "$SERVICE"
+      say "restarted $SERVICE"
+    elif $start; then
+      systemctl start "$SERVICE"
+      say "started $SERVICE"
+    else
+      say "$SERVICE is enabled but not started: review $CONF_DIR/config.yaml, then: systemctl start $SERVICE"
+    fi
   fi
 fi
 

@@ -90,9 +90,17 @@ fi
 
 # --- the service -----------------------------------------------------------------------------
 
+# A host without a running systemd (a container) has no service to stop, disable or reload.
+systemd_running=false
+if ! $staged && [[ -d /run/systemd/system ]]; then
+  systemd_running=true
+fi
+
 if $staged; then
   skip "systemctl stop $SERVICE"
   skip "systemctl disable $SERVICE"
+elif ! $systemd_running; then
+  say "systemd is not running on this host: no service to stop or disable"
 else
   if systemctl is-active --quiet "$SERVICE"; then
     systemctl stop "$SERVICE"
@@ -130,7 +138,7 @@ done
 if $purge; then
   for d in "$CONF_DIR" "$DATA_DIR"; do
     if [[ -e "$destdir$d" ]]; then
-      rm -rf "${destdir:?}$d"
+      rm -rf "${destdir}${d:?}"
       say "purged $d"
     fi
   done
@@ -169,7 +177,7 @@ done
 if $staged; then
   skip "systemctl daemon-reload"
   skip "systemctl reset-failed $SERVICE"
-else
+elif $systemd_running; then
   systemctl daemon-reload
   say "systemctl daemon-reload"
   systemctl reset-failed "$SERVICE" 2>/dev/null || true

@@ -64,7 +64,7 @@ public final class HTTPServer: Sendable {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelOption(.maxMessagesPerRead, value: 16)
             .childChannelInitializer(childInitializer(responder: responder, stats: stats, idleTimeout: idleTimeout, local: false,
                                                           h2Settings: h2Settings))
@@ -82,7 +82,7 @@ public final class HTTPServer: Sendable {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 1024)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 if stats.openConnections.load(ordering: .relaxed) >= stats.maxConnections { return channel.close() }
                 let peer: PeerKind = channel.remoteAddress?.ipAddress.flatMap(IPAddress.init).map { .tcp($0) } ?? .tcp(IPAddress(bytes: [0, 0, 0, 0]))

@@ -301,7 +301,7 @@ public final class RPCChannel: Sendable {
         let timeout = max(deadline - NIODeadline.now(), .milliseconds(1))
         let channel = try await ClientBootstrap(group: group)
             .connectTimeout(timeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     if let tls {

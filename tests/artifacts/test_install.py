@@ -165,3 +165,95 @@ def test_purge(dest):
     assert not (dest / "etc/tokmesh-server").exists() and not (dest / "var/lib/tokmesh-server").exists()
     assert "skipped (destdir): userdel tokmesh" in p.stdout
     assert tree(dest) == set(), tree(dest)
+
+
+REAL_PATHS = ("/etc/tokmesh-server", "/var/lib/tokmesh-server", "/usr/local/bin/tokmesh-server", "/usr/local/share/tokmesh")
+
+
+def _real_install_possible() -> str | None:
+    """Why the real install cannot run here (None when it can): it changes the machine, so
+    only a disposable CI machine (root, CI set, nothing of TokMesh's there, no systemd running)."""
+    import os
+    import pwd
+    if os.geteuid() != 0 or not os.environ.get("CI"):
+        return "the real install runs only as root on CI (CI set)"
+    try:
+        pwd.getpwnam("tokmesh")
+        return "a user tokmesh exists already"
+    except KeyError:
+        pass
+    if any(Path(p).exists() for p in REAL_PATHS):
+        return "TokMesh is installed on this machine already"
+    if Path("/run/systemd/system").is_dir():
+        return "systemd is running here: the real install would enable a service"
+    return None
+
+
+@pytest.mark.skipif(_real_install_possible() is not None, reason=str(_real_install_possible()))
+def test_real_install_runs_as_tokmesh_then_purge(tmp_path):
+    """Without a destdir, on a machine without systemd: install.sh creates the user and the
+    spec/11 §4 owners and modes, checks the configuration as that user and skips the service;
+    the server then runs as `tokmesh` the way the unit starts it, answers over TCP and hands an
+    emergency key to `tokmesh-cli -t local` on the default socket; `uninstall.sh -y --purge`
+    removes the files, the data and the user."""
+    import grp
+    import json
+    import os
+    import pwd
+    import shutil
+    import signal
+    import socket
+    import subprocess
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    config = tmp_path / "config.yaml"
+    config.write_text((DEPLOY / "config/minimal.yaml").read_text().replace("127.0.0.1:5080", f"127.0.0.1:{port}"))
+    server = None
+    try:
+        p = run(["bash", DEPLOY / "install.sh", "--bin-dir", server_bin().parent, "--config", config], env=clean_env(), timeout=300)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert "systemd is not running on this host" in p.stdout, p.stdout
+        user = pwd.getpwnam("tokmesh")
+        for path, mode, owner, group in (("/etc/tokmesh-server", 0o750, "root", "tokmesh"),
+                                         ("/etc/tokmesh-server/config.yaml", 0o640, "root", "tokmesh"),
+                                         ("/var/lib/tokmesh-server", 0o750, "tokmesh", "tokmesh"),
+                                         ("/usr/local/bin/tokmesh-server", 0o755, "root", "root")):
+            st = os.stat(path)
+            assert (stat.S_IMODE(st.st_mode), pwd.getpwuid(st.st_uid).pw_name, grp.getgrgid(st.st_gid).gr_name) == (mode, owner, group), path
+
+        # As the unit runs it: RuntimeDirectory, User=tokmesh, WorkingDirectory, UMask=0077
+        # (setpriv execs the server itself, so SIGTERM reaches it as systemd's would).
+        os.makedirs("/run/tokmesh-server", mode=0o750, exist_ok=True)
+        os.chown("/run/tokmesh-server", user.pw_uid, user.pw_gid)
+        server = subprocess.Popen(["setpriv", "--reuid=tokmesh", "--regid=tokmesh", "--init-groups", "/usr/local/bin/tokmesh-server", "--config",
+                                   "/etc/tokmesh-server/config.yaml"], cwd="/var/lib/tokmesh-server", env=clean_env(),
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                                  preexec_fn=lambda: os.umask(0o077))
+        deadline = time.monotonic() + 60
+        while True:
+            h = run(["curl", "-s", "-m", "2", f"http://127.0.0.1:{port}/health"])
+            if h.returncode == 0 and h.stdout:
+                break
+            assert server.poll() is None and time.monotonic() < deadline, "the node run as tokmesh never answered /health over TCP"
+            time.sleep(0.1)
+        assert json.loads(h.stdout)["data"]["status"] == "healthy"
+        sock = Path("/run/tokmesh-server/tokmesh-server.sock")
+        assert stat.S_IMODE(sock.stat().st_mode) == 0o660 and pwd.getpwuid(sock.stat().st_uid).pw_name == "tokmesh"
+        key = run(["/usr/local/bin/tokmesh-cli", "-t", "local", "apikey", "create-emergency", "-q"], env=clean_env(HOME=str(tmp_path)))
+        assert key.returncode == 0 and key.stdout.startswith("tmak-"), key.stdout + key.stderr
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(60) == 0
+        assert not sock.exists()
+    finally:
+        if server is not None and server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(10)
+        u = run(["bash", DEPLOY / "uninstall.sh", "-y", "--purge"], env=clean_env(), timeout=120)
+        shutil.rmtree("/run/tokmesh-server", ignore_errors=True)
+    assert u.returncode == 0, u.stdout + u.stderr
+    assert not any(Path(p).exists() for p in REAL_PATHS)
+    with pytest.raises(KeyError):
+        pwd.getpwnam("tokmesh")
