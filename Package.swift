@@ -142,7 +142,7 @@ let package = Package(
         .executableTarget(name: "tokmesh-sim", dependencies: ["TokMeshSimulation", "TokMeshRaft"]),
         .executableTarget(name: "tokmesh-bench-wal", dependencies: ["TokMeshCore", "TokMeshStorage"]),
         .testTarget(name: "TokMeshCoreTests", dependencies: ["TokMeshCore"]),
-        .testTarget(name: "TokMeshStorageTests", dependencies: ["TokMeshStorage"]),
+        .testTarget(name: "TokMeshStorageTests", dependencies: ["TokMeshStorage", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "TokMeshAuthTests", dependencies: ["TokMeshAuth"]),
         .testTarget(name: "TokMeshProtoTests", dependencies: ["TokMeshProto", "TokMeshCore"]),
         .testTarget(name: "TokMeshRaftTests", dependencies: ["TokMeshRaft"]),

@@ -278,34 +278,38 @@ public enum SnapshotFile {
         // Chunks are opened in place: each plaintext is moved down over the frame headers and
         // tags before it, so the body ends up contiguous in the file's own buffer.
         let bodyEnd = bytes.count - 32
-        var read = bodyStart, write = bodyStart
-        var number: UInt64 = 0
-        var sawLast = false
-        while read < bodyEnd {
-            guard !sawLast, bodyEnd - read >= 5, bytes[read] <= 1 else { throw .unusable("bad chunk framing") }
-            sawLast = bytes[read] == 1
-            let n = Int(UInt32(bytes[read + 1]) | UInt32(bytes[read + 2]) << 8 | UInt32(bytes[read + 3]) << 16 | UInt32(bytes[read + 4]) << 24)
-            guard bodyEnd - read - 5 >= n else { throw .unusable("bad chunk framing") }
-            let stored = read + 5
-            read = stored + n
-            if let key {
-                let plain: [UInt8]
-                do {
-                    plain = try LogCipher.open(bytes[stored..<read], cipher: header.cipher, key: key, associatedData: chunkAAD(number, last: sawLast))
-                } catch {
-                    throw .unusable("chunk \(number) does not authenticate")
+        let cipher = header.cipher
+        let compacted = bytes.withUnsafeMutableBytes { raw in
+            Result { () throws(SnapshotError) -> Int in
+                let base = raw.baseAddress!
+                var read = bodyStart, write = bodyStart
+                var number: UInt64 = 0
+                var sawLast = false
+                while read < bodyEnd {
+                    guard !sawLast, bodyEnd - read >= 5, raw[read] <= 1 else { throw .unusable("bad chunk framing") }
+                    sawLast = raw[read] == 1
+                    let n = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: read + 1, as: UInt32.self)))
+                    guard bodyEnd - read - 5 >= n else { throw .unusable("bad chunk framing") }
+                    let stored = UnsafeRawBufferPointer(start: base + read + 5, count: n)
+                    read += 5 + n
+                    if let key {
+                        do {
+                            write += try LogCipher.open(stored, cipher: cipher, key: key, associatedData: chunkAAD(number, last: sawLast),
+                                                        into: base + write)
+                        } catch {
+                            throw .unusable("chunk \(number) does not authenticate")
+                        }
+                    } else {
+                        (base + write).copyMemory(from: stored.baseAddress!, byteCount: n)
+                        write += n
+                    }
+                    number += 1
                 }
-                bytes.replaceSubrange(write..<write + plain.count, with: plain)
-                write += plain.count
-            } else {
-                bytes.withUnsafeMutableBytes { raw in
-                    (raw.baseAddress! + write).copyMemory(from: raw.baseAddress! + stored, byteCount: n)
-                }
-                write += n
+                guard sawLast else { throw .unusable("missing last chunk") }
+                return write
             }
-            number += 1
         }
-        guard sawLast else { throw .unusable("missing last chunk") }
+        let write = try compacted.get()
         let parsed = bytes.withUnsafeBytes { raw in
             Result { () throws(SnapshotError) in try parseItems(UnsafeRawBufferPointer(rebasing: raw[bodyStart..<write])) }
         }

@@ -1,6 +1,7 @@
 // Tests of snapshot files (spec/02 §5.1): round trip in plaintext and under both ciphers, the
 // header readable without the key, a flipped byte anywhere refused, a wrong key refused, and a
 // cut of a live engine loading back into an empty one.
+import Crypto
 import Foundation
 import Testing
 @testable import TokMeshCore
@@ -63,6 +64,27 @@ import Testing
             #expect(throws: SnapshotError.self, "byte \(position)") { try SnapshotFile.decode(damaged, masterKey: Self.key) }
         }
         #expect(throws: SnapshotError.self) { try SnapshotFile.decode(Array("hello, not a backup".utf8), masterKey: Self.key) }
+    }
+
+    @Test("behind a valid checksum, an altered or reordered chunk fails its own authentication", arguments: [CipherID.aes256GCM, .chaCha20Poly1305])
+    func chunkAuthentication(cipher: CipherID) throws {
+        let (sessions, tombstones) = pack(sample(6000))
+        let bytes = try SnapshotFile.encode(header: header(cipher, sessions: 6000, tombstones: 600), sessions: sessions,
+                                            tombstones: tombstones, masterKey: Self.key)
+        func resealed(_ change: (inout [UInt8]) -> Void) -> [UInt8] {
+            var body = Array(bytes.dropLast(32))
+            change(&body)
+            return body + Array(SHA256.hash(data: body))
+        }
+        // The middle of the file is ciphertext of the first chunk (> 1 MiB of plaintext in all).
+        let altered = resealed { $0[$0.count / 3] ^= 0x40 }
+        #expect(throws: SnapshotError.unusable("chunk 0 does not authenticate")) { try SnapshotFile.decode(altered, masterKey: Self.key) }
+        // Marking the first chunk as the last one changes its associated data.
+        let headerLength = Int(UInt32(bytes[14]) | UInt32(bytes[15]) << 8 | UInt32(bytes[16]) << 16 | UInt32(bytes[17]) << 24)
+        let firstFrame = SnapshotFile.magic.count + 4 + headerLength
+        #expect(bytes[firstFrame] == 0)
+        let flagged = resealed { $0[firstFrame] = 1 }
+        #expect(throws: SnapshotError.self) { try SnapshotFile.decode(flagged, masterKey: Self.key) }
     }
 
     @Test("a packed session unpacks to the same value, and its snapshot item packs back to the same bytes")
