@@ -330,6 +330,10 @@ public enum TokMeshNode {
         var baseID = ""
         let recoveryStarted = monotonicNanos()
         logger.log(.info, "tokmesh.storage", "recovery started", ["event": "recovery_started", "wal_dir": .string(config.walDirectory)])
+        let options = LogOptions(directory: config.walDirectory, kind: .wal, prefix: "wal", masterKey: masterKey,
+                                 segmentBytesMax: config.walSegmentBytes, knownTypes: WALRecord.knownTypes)
+        // The log is read, checked and decoded on another thread while the snapshot loads.
+        let prefetch = WALPrefetch(options)
         var snapshotReadNanos: UInt64 = 0, snapshotLoadNanos: UInt64 = 0
         if let contents = snapshots.newestValid(onFailure: { id, error in
             logger.log(.error, "tokmesh.storage", "snapshot unusable, trying an older one", [
@@ -346,9 +350,8 @@ public enum TokMeshNode {
                 "sessions": .int(Int64(contents.sessions.count)),
             ])
         }
-        let options = LogOptions(directory: config.walDirectory, kind: .wal, prefix: "wal", masterKey: masterKey,
-                                 segmentBytesMax: config.walSegmentBytes, knownTypes: WALRecord.knownTypes)
         let started = monotonicNanos()
+        let (prescanned, images) = prefetch.wait()
         var replayed = 0, undecodable = 0
         var oldestTime: Int64 = 0, newestTime: Int64 = 0
         var firstReplayed: UInt64 = 0
@@ -356,10 +359,10 @@ public enum TokMeshNode {
         var appliedSinceBase = false
         let log: SegmentedLog, report: LogOpenReport
         do {
-            (log, report) = try SegmentedLog.open(options, after: base) { record in
+            (log, report) = try SegmentedLog.open(options, after: base, prescanned: prescanned) { record in
                 guard record.index > base else { return }
                 if firstReplayed == 0 { firstReplayed = record.index }
-                if let (time, stored) = WALRecord.decodePostImage(type: record.type, payload: record.payload) {
+                if let (time, stored) = images.image(at: record.index) ?? WALRecord.decodePostImage(type: record.type, payload: record.payload) {
                     engine.applyPostImage(stored, now: now)
                     appliedSinceBase = true
                     if oldestTime == 0 { oldestTime = time }

@@ -65,6 +65,9 @@ final class EngineShard: @unchecked Sendable {
     /// …or the tombstone of a revoked one; a key is never in both.
     var tombstones: [TokenKey: StoredTombstone] = [:]
     var users: [String: UserSessions] = [:]
+    /// Device and creator indexes of the sessions held in this shard (not of the names hashed
+    /// here): a create or delete updates them under the session's own lock, and a bulk load
+    /// fills every shard's share at once. A lookup gathers a name's sets from every shard.
     var devices: [String: Set<SessionKey>] = [:]
     var creators: [String: Set<SessionKey>] = [:]
     var sessionBuckets: [Int64: [SessionKey]] = [:]

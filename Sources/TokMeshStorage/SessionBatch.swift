@@ -1,10 +1,11 @@
 // SessionBatch: sessions read from a snapshot, already sorted by the engine shard each of their
-// keys lands in (ID, token, user, creator, device), so a bulk load fills one shard at a time
-// from contiguous lists without touching a session's bytes again. Routing happens while each
-// session is packed (its bytes still in cache), by several workers at once; a worker's lists
-// keep file order, and the workers' lists are read in worker order, so "first in the file" is
-// well defined for repeated IDs or tokens. Buckets are the low 8 bits of the shard hash, so the
-// same batch serves any power-of-two shard count up to 256.
+// entries lands in (ID with its creator and device entries, token, user), so a bulk load fills
+// one shard at a time from contiguous lists without touching a session's bytes again. Routing
+// happens while each session is packed (its bytes still in cache), by several workers at once;
+// a worker's lists keep file order, and the workers' lists are read in worker order, so "first
+// in the file" is well defined for repeated IDs or tokens. Buckets are the low 8 bits of the
+// shard hash, so the same batch serves any power-of-two shard count up to 256.
+import Foundation
 import TokMeshCore
 
 struct RoutedSession {
@@ -59,19 +60,23 @@ struct SessionRoutes: Sendable {
     private static func bucket(_ bytes: UnsafeRawBufferPointer) -> Int { Int(MurmurHash3.hash32(bytes)) & (buckets - 1) }
 
     private static func name(_ bytes: UnsafeRawBufferPointer, cache: inout (bytes: [UInt8], name: String)) -> String {
-        if !bytes.elementsEqual(cache.bytes) { cache = (Array(bytes), String(decoding: bytes, as: UTF8.self)) }
+        let same = bytes.count == cache.bytes.count
+            && cache.bytes.withUnsafeBytes { bytes.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
+        if !same { cache = (Array(bytes), String(decoding: bytes, as: UTF8.self)) }
         return cache.name
     }
 
     mutating func add(_ s: StoredSession, ordinal: Int32) {
         let key = s.key, token = s.digest.key, expiresAt = s.expiresAt
-        ids[Int(truncatingIfNeeded: key.mixed) & (SessionRoutes.buckets - 1)].append(RoutedSession(session: s, key: key, expiresAt: expiresAt, ordinal: ordinal))
+        let keyBucket = Int(truncatingIfNeeded: key.mixed) & (SessionRoutes.buckets - 1)
+        ids[keyBucket].append(RoutedSession(session: s, key: key, expiresAt: expiresAt, ordinal: ordinal))
         tokens[Int(truncatingIfNeeded: token.mixed) & (SessionRoutes.buckets - 1)].append(RoutedToken(token: token, key: key, expiresAt: expiresAt, ordinal: ordinal))
         s.withIndexBytes { user, device, creator in
             users[SessionRoutes.bucket(user)].append(RoutedIndexEntry(name: String(decoding: user, as: UTF8.self), key: key, expiresAt: expiresAt, ordinal: ordinal))
-            creators[SessionRoutes.bucket(creator)].append(RoutedIndexEntry(name: SessionRoutes.name(creator, cache: &lastCreator), key: key, expiresAt: expiresAt, ordinal: ordinal))
+            // Creator and device entries live in the session's own shard (EngineShard).
+            creators[keyBucket].append(RoutedIndexEntry(name: SessionRoutes.name(creator, cache: &lastCreator), key: key, expiresAt: expiresAt, ordinal: ordinal))
             if !device.isEmpty {
-                devices[SessionRoutes.bucket(device)].append(RoutedIndexEntry(name: SessionRoutes.name(device, cache: &lastDevice), key: key, expiresAt: expiresAt, ordinal: ordinal))
+                devices[keyBucket].append(RoutedIndexEntry(name: SessionRoutes.name(device, cache: &lastDevice), key: key, expiresAt: expiresAt, ordinal: ordinal))
             }
         }
         count += 1

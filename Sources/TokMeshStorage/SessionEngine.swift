@@ -99,10 +99,10 @@ public final class SessionEngine: Sendable {
     /// The shards a session's maps and indexes live in.
     private func shardsOf(_ s: StoredSession) -> [Int] { shardsOf(s, s.indexStrings) }
 
+    /// The creator and device indexes live in the session's own shard, so they need no lock of
+    /// their own (see EngineShard).
     private func shardsOf(_ s: StoredSession, _ strings: (user: String, device: String, creator: String)) -> [Int] {
-        var list = [shardIndex(s.key), shardIndex(s.digest.key), shardIndex(strings.user), shardIndex(strings.creator)]
-        if !strings.device.isEmpty { list.append(shardIndex(strings.device)) }
-        return list
+        [shardIndex(s.key), shardIndex(s.digest.key), shardIndex(strings.user)]
     }
 
     private static func pack(_ session: Session) throws(TokMeshError) -> StoredSession {
@@ -324,29 +324,23 @@ public final class SessionEngine: Sendable {
     private func insertLocked(_ s: StoredSession, _ strings: (user: String, device: String, creator: String)) {
         let key = s.key
         let (user, device, creator) = strings
-        shards[shardIndex(key)].insertSession(s)
+        let shard = shards[shardIndex(key)]
+        shard.insertSession(s)
+        shard.addToSet(&shard.creators, creator, key)
+        if !device.isEmpty { shard.addToSet(&shard.devices, device, key) }
         shards[shardIndex(s.digest.key)].setToken(s.digest.key, session: key)
         shards[shardIndex(user)].setUser(user, key, expiresAt: s.expiresAt)
-        let creatorShard = shards[shardIndex(creator)]
-        creatorShard.addToSet(&creatorShard.creators, creator, key)
-        if !device.isEmpty {
-            let deviceShard = shards[shardIndex(device)]
-            deviceShard.addToSet(&deviceShard.devices, device, key)
-        }
     }
 
     /// Removes a session from the sessions map and every secondary index (all shards locked).
     private func removeLocked(_ s: StoredSession) {
         let key = s.key
         let (user, device, creator) = s.indexStrings
-        shards[shardIndex(key)].removeSession(key)
+        let shard = shards[shardIndex(key)]
+        shard.removeSession(key)
+        shard.removeFromSet(&shard.creators, creator, key)
+        if !device.isEmpty { shard.removeFromSet(&shard.devices, device, key) }
         shards[shardIndex(user)].removeFromUser(user, key)
-        let creatorShard = shards[shardIndex(creator)]
-        creatorShard.removeFromSet(&creatorShard.creators, creator, key)
-        if !device.isEmpty {
-            let deviceShard = shards[shardIndex(device)]
-            deviceShard.removeFromSet(&deviceShard.devices, device, key)
-        }
     }
 
     /// Held session IDs of a user (live or expired).
@@ -558,12 +552,14 @@ public final class SessionEngine: Sendable {
         ids.compactMap { id in SessionKey(id).flatMap { stored($0)?.session } }
     }
 
+    /// Held session IDs with this device ID, gathered from every shard (one lock at a time).
     public func sessionIDs(ofDevice deviceID: String) -> [String] {
-        withShard(shardIndex(deviceID)) { Array($0.devices[deviceID] ?? []) }.map(\.string)
+        shards.indices.flatMap { index in withShard(index) { Array($0.devices[deviceID] ?? []) } }.map(\.string)
     }
 
+    /// Held session IDs created by this API key, gathered from every shard (one lock at a time).
     public func sessionIDs(ofCreator createdBy: String) -> [String] {
-        withShard(shardIndex(createdBy)) { Array($0.creators[createdBy] ?? []) }.map(\.string)
+        shards.indices.flatMap { index in withShard(index) { Array($0.creators[createdBy] ?? []) } }.map(\.string)
     }
 
     /// Every session matching `predicate`, one shard at a time (each shard's array is taken
@@ -668,13 +664,16 @@ public final class SessionEngine: Sendable {
             let (user, device, creator) = s.indexStrings
             if shards[shardIndex(s.digest.key)].tokens[s.digest.key] != key { problems.append("token index missing \(id)"); continue }
             if shards[shardIndex(user)].users[user]?.expiry(of: key) != s.expiresAt { problems.append("user index wrong for \(id)") }
-            if shards[shardIndex(creator)].creators[creator]?.contains(key) != true { problems.append("creator index missing \(id)") }
-            if !device.isEmpty, shards[shardIndex(device)].devices[device]?.contains(key) != true { problems.append("device index missing \(id)") }
+            if shards[shardIndex(key)].creators[creator]?.contains(key) != true { problems.append("creator index missing \(id)") }
+            if !device.isEmpty, shards[shardIndex(key)].devices[device]?.contains(key) != true { problems.append("device index missing \(id)") }
         }
         var indexed = 0
         for shard in shards {
             for key in shard.tokens.values { indexed += 1; if all[key] == nil { problems.append("dangling token entry \(key.string)") } }
             for entry in shard.users.values { for key in entry.keys where all[key] == nil { problems.append("dangling user entry \(key.string)") } }
+            for (name, map) in [("creator", shard.creators), ("device", shard.devices)] {
+                for set in map.values { for key in set where shard.slotOfSession[key] == nil { problems.append("dangling \(name) entry \(key.string)") } }
+            }
         }
         if indexed != all.count { problems.append("token index has \(indexed) entries for \(all.count) sessions") }
         return problems

@@ -2,6 +2,7 @@
 // vectors, header and frame round trips, both ciphers, torn tails at every byte of a frame,
 // corruption in the middle, tag failures and index gaps.
 import Testing
+import TokMeshCore
 @testable import TokMeshStorage
 
 @Suite struct LogFormatTests {
@@ -27,6 +28,25 @@ import Testing
 
     static func scan(_ bytes: [UInt8], key: [UInt8]? = masterKey) throws -> SegmentScan {
         try SegmentScanner.scan(bytes, kind: .wal, masterKey: key, knownTypes: types)
+    }
+
+    @Test("CRC32C's sliced tables agree with the bit-by-bit definition at every length and alignment")
+    func crc32cAgainstBitwise() {
+        func bitwise(_ bytes: ArraySlice<UInt8>) -> UInt32 {
+            var c: UInt32 = 0xFFFF_FFFF
+            for b in bytes {
+                c ^= UInt32(b)
+                for _ in 0..<8 { c = c & 1 != 0 ? (c >> 1) ^ 0x82F6_3B78 : c >> 1 }
+            }
+            return ~c
+        }
+        var rng = SplitMix64(seed: 20261128)
+        let data = (0..<300).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        for start in 0..<9 {
+            for end in start...data.count where (end - start) % 7 == 0 || end - start < 24 {
+                #expect(CRC32C.checksum(data[start..<end]) == bitwise(data[start..<end]), "bytes \(start)..<\(end)")
+            }
+        }
     }
 
     @Test("CRC32C matches the Castagnoli check value and is continuable")

@@ -100,6 +100,100 @@ import Testing
         try again.close()
     }
 
+    /// Copies the log directory to a fresh one (a second, independent opening of the same files).
+    func copyOfDirectory() throws -> String {
+        let copy = directory + "-copy-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.copyItem(atPath: directory, toPath: copy)
+        return copy
+    }
+
+    @Test("reading ahead changes nothing: open with a prescan (current or stale) replays, reports and repairs as open without one",
+          arguments: ["clean", "torn tail", "flipped byte", "gap", "stale: grew", "stale: shrank"])
+    func prescanIsOnlyACache(damage: String) throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (log, _, _) = try openAndCollect(options(segmentBytes: 4096))
+        for batch in 0..<12 { try log.append((0..<10).map { (type: 1, payload: payload(batch * 10 + $0)) }) }
+        try log.close()
+        let segments = files()
+        #expect(segments.count >= 4)
+        func path(_ n: Int) -> String { directory + "/" + segments[n] }
+        var ahead = SegmentedLog.prescan(options(segmentBytes: 4096), budgetBytes: 1 << 30)
+        switch damage {
+        case "torn tail":
+            let size = try FileManager.default.attributesOfItem(atPath: path(segments.count - 2))[.size] as! Int
+            #expect(truncate(path(segments.count - 2), off_t(size - 5)) == 0)
+            try FileManager.default.removeItem(atPath: path(segments.count - 1))
+            ahead = SegmentedLog.prescan(options(segmentBytes: 4096), budgetBytes: 1 << 30)
+        case "flipped byte":
+            var bytes = [UInt8](FileManager.default.contents(atPath: path(1))!)
+            bytes[bytes.count / 2] ^= 0x10
+            try Data(bytes).write(to: URL(fileURLWithPath: path(1)))
+            ahead = SegmentedLog.prescan(options(segmentBytes: 4096), budgetBytes: 1 << 30)
+        case "gap":
+            try FileManager.default.removeItem(atPath: path(2))
+            ahead = SegmentedLog.prescan(options(segmentBytes: 4096), budgetBytes: 1 << 30)
+        case "stale: grew":
+            // Written to after the prescan: the newest segment's size no longer matches.
+            let (more, _, _) = try openAndCollect(options(segmentBytes: 1 << 20))
+            try more.append((0..<3).map { (type: 2, payload: payload($0)) })
+            try more.close()
+        case "stale: shrank":
+            let size = try FileManager.default.attributesOfItem(atPath: path(0))[.size] as! Int
+            #expect(truncate(path(0), off_t(size - 1)) == 0)
+        default:
+            break
+        }
+        #expect(!ahead.scans.isEmpty)
+        let twin = try copyOfDirectory()
+        defer { try? FileManager.default.removeItem(atPath: twin) }
+        var plain: [LogRecord] = [], cached: [LogRecord] = []
+        let (a, reportA) = try SegmentedLog.open(options(segmentBytes: 4096)) { plain.append($0) }
+        var twinOptions = options(segmentBytes: 4096)
+        twinOptions.directory = twin
+        let (b, reportB) = try SegmentedLog.open(twinOptions, prescanned: ahead) { cached.append($0) }
+        #expect(plain == cached && reportA == reportB && a.nextIndex == b.nextIndex)
+        switch damage {
+        case "torn tail": #expect(reportA.tornTails.count == 1)
+        case "flipped byte", "gap", "stale: shrank": #expect(reportA.corruption != nil)
+        case "stale: grew": #expect(plain.count == 123)
+        default: #expect(plain.count == 120 && reportA == LogOpenReport(lastIndex: 120))
+        }
+        let filesA = files().filter { !$0.hasSuffix(".log") || $0 < segments.last! }
+        let filesB = ((try? FileManager.default.contentsOfDirectory(atPath: twin)) ?? []).sorted().filter { !$0.hasSuffix(".log") || $0 < segments.last! }
+        #expect(filesA == filesB)
+        try a.close()
+        try b.close()
+    }
+
+    @Test("WALPrefetch decodes every create and update ahead, by index; anything else is left to replay")
+    func prefetchImages() throws {
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var o = options(segmentBytes: 4096)
+        o.knownTypes = WALRecord.knownTypes
+        let (log, _) = try SegmentedLog.open(o) { _ in }
+        let sessions = (0..<40).map { makeSession($0, user: "u\($0 % 3)") }
+        var records: [WALRecord] = sessions.map { .create(time: $0.createdAt, session: $0) }
+        records.insert(.delete(time: 5, sessionID: sessions[3].id, reason: .expired), at: 10)
+        records.append(.update(time: 9, session: sessions[7]))
+        try log.append(records.map { (type: $0.type, payload: $0.encoded()) })
+        try log.close()
+        let (prescan, images) = WALPrefetch(o).wait()
+        #expect(prescan.scans.count == files().count)
+        for (i, record) in records.enumerated() {
+            let image = images.image(at: UInt64(i + 1))
+            switch record {
+            case .create(let time, let s), .update(let time, let s):
+                #expect(image?.time == time && image?.session.blob == StoredSession(s)?.blob)
+            default:
+                #expect(image == nil)
+            }
+        }
+        #expect(images.image(at: 0) == nil && images.image(at: UInt64(records.count + 1)) == nil)
+        // A budget smaller than the first segment reads nothing ahead.
+        let (none, noImages) = WALPrefetch(o, budgetBytes: 10).wait()
+        #expect(none.scans.isEmpty && noImages.image(at: 1) == nil)
+    }
+
     @Test("an encrypted log under another key is refused, not misread")
     func wrongKey() throws {
         defer { try? FileManager.default.removeItem(atPath: directory) }

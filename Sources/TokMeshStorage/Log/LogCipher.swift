@@ -157,4 +157,31 @@ public struct LogCipher: Sendable {
         return try LogCipher.open(stored, cipher: id, key: SymmetricKey(data: keyBytes),
                                   associatedData: LogCipher.associatedData(kind: kind, type: type, index: index))
     }
+
+    /// Opens the frames of one segment with one key object (recovery opens every frame of the
+    /// WAL): each payload straight from the segment's memory into a fresh array.
+    struct Opener {
+        let id: CipherID
+        let key: SymmetricKey?
+
+        func open(_ stored: UnsafeRawBufferPointer, kind: LogKind, type: UInt8, index: UInt64) throws(LogCipherError) -> [UInt8] {
+            guard let key else { return Array(stored) }
+            guard stored.count >= LogCipher.overheadBytes else { throw .malformed }
+            var failure: LogCipherError?
+            let plain = [UInt8](unsafeUninitializedCapacity: stored.count - LogCipher.overheadBytes) { buffer, initialized in
+                do throws(LogCipherError) {
+                    initialized = try LogCipher.open(stored, cipher: id, key: key,
+                                                     associatedData: LogCipher.associatedData(kind: kind, type: type, index: index),
+                                                     into: UnsafeMutableRawPointer(buffer.baseAddress!))
+                } catch {
+                    failure = error
+                    initialized = 0
+                }
+            }
+            if let failure { throw failure }
+            return plain
+        }
+    }
+
+    var opener: Opener { Opener(id: id, key: keyBytes.map { SymmetricKey(data: $0) }) }
 }

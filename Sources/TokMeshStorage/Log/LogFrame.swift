@@ -39,17 +39,21 @@ public enum LogFrame {
     /// A frame that parses with a correct checksum at `offset`: (type, index, stored payload,
     /// total frame size), or nil.
     static func parse(_ bytes: [UInt8], at offset: Int) -> (type: UInt8, index: UInt64, stored: ArraySlice<UInt8>, size: Int)? {
-        guard offset >= 0, bytes.count - offset >= prefixBytes + fixedBodyBytes else { return nil }
-        var r = ByteReader(bytes[offset...])
-        let length = Int(r.read(UInt32.self)!)
-        let crc = r.read(UInt32.self)!
-        guard length >= fixedBodyBytes, length <= bodyBytesMax, r.remaining >= length else { return nil }
-        let body = bytes[(offset + prefixBytes)..<(offset + prefixBytes + length)]
-        guard CRC32C.checksum(body) == crc else { return nil }
-        let type = body[body.startIndex]
+        guard let frame = bytes.withUnsafeBytes({ parse($0, at: offset) }) else { return nil }
+        return (frame.type, frame.index, bytes[frame.stored], frame.size)
+    }
+
+    /// The same over raw memory; `stored` is the payload's byte range within `raw`.
+    static func parse(_ raw: UnsafeRawBufferPointer, at offset: Int) -> (type: UInt8, index: UInt64, stored: Range<Int>, size: Int)? {
+        guard offset >= 0, raw.count - offset >= prefixBytes + fixedBodyBytes else { return nil }
+        let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
+        let crc = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 4, as: UInt32.self))
+        guard length >= fixedBodyBytes, length <= bodyBytesMax, raw.count - offset - prefixBytes >= length else { return nil }
+        let bodyStart = offset + prefixBytes
+        guard CRC32C.checksum(UnsafeRawBufferPointer(rebasing: raw[bodyStart..<(bodyStart + length)])) == crc else { return nil }
+        let type = raw[bodyStart]
         guard type != 0 else { return nil }
-        var ir = ByteReader(body.dropFirst())
-        let index = ir.read(UInt64.self)!
-        return (type, index, body.dropFirst(fixedBodyBytes), prefixBytes + length)
+        let index = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: bodyStart + 1, as: UInt64.self))
+        return (type, index, (bodyStart + fixedBodyBytes)..<(bodyStart + length), prefixBytes + length)
     }
 }

@@ -41,49 +41,49 @@ public enum SegmentScanner {
             guard let masterKey, LogCipher.fingerprint(masterKey: masterKey) == header.keyFingerprint else { throw .wrongKey }
             cipher = LogCipher(id: header.cipher, masterKey: masterKey, salt: header.salt)
         }
+        let opener = cipher.opener
         var records: [LogRecord] = []
-        var offset = SegmentHeader.byteCount
-        var expected = header.firstIndex
-        while offset < bytes.count {
-            var reason = "checksum or length"
-            if let frame = LogFrame.parse(bytes, at: offset) {
-                if frame.index != expected {
-                    reason = "index \(frame.index), expected \(expected)"
-                } else if !knownTypes.contains(frame.type) {
-                    reason = "unknown record type \(frame.type)"
-                } else if let payload = try? cipher.open(frame.stored, kind: kind, type: frame.type, index: frame.index) {
-                    records.append(LogRecord(index: frame.index, type: frame.type, payload: payload))
-                    offset += frame.size
-                    expected += 1
-                    continue
-                } else {
-                    reason = "authentication tag"
+        return bytes.withUnsafeBytes { raw in
+            var offset = SegmentHeader.byteCount
+            var expected = header.firstIndex
+            while offset < raw.count {
+                var reason = "checksum or length"
+                if let frame = LogFrame.parse(raw, at: offset) {
+                    if frame.index != expected {
+                        reason = "index \(frame.index), expected \(expected)"
+                    } else if !knownTypes.contains(frame.type) {
+                        reason = "unknown record type \(frame.type)"
+                    } else if let payload = try? opener.open(UnsafeRawBufferPointer(rebasing: raw[frame.stored]), kind: kind,
+                                                             type: frame.type, index: frame.index) {
+                        records.append(LogRecord(index: frame.index, type: frame.type, payload: payload))
+                        offset += frame.size
+                        expected += 1
+                        continue
+                    } else {
+                        reason = "authentication tag"
+                    }
                 }
+                // An invalid frame: corrupt if a valid frame follows, else a torn tail.
+                if let next = nextValidFrame(raw, after: offset, expected: expected) {
+                    return SegmentScan(header: header, records: records, end: .corrupt(offset: offset, nextValidOffset: next, reason: reason),
+                                       validEnd: offset, nextIndex: expected)
+                }
+                return SegmentScan(header: header, records: records, end: .tornTail(offset: offset), validEnd: offset, nextIndex: expected)
             }
-            // An invalid frame: corrupt if a valid frame follows, else a torn tail.
-            if let next = nextValidFrame(bytes, after: offset, expected: expected) {
-                return SegmentScan(header: header, records: records, end: .corrupt(offset: offset, nextValidOffset: next, reason: reason),
-                                   validEnd: offset, nextIndex: expected)
-            }
-            return SegmentScan(header: header, records: records, end: .tornTail(offset: offset), validEnd: offset, nextIndex: expected)
+            return SegmentScan(header: header, records: records, end: .clean, validEnd: offset, nextIndex: expected)
         }
-        return SegmentScan(header: header, records: records, end: .clean, validEnd: offset, nextIndex: expected)
     }
 
     /// The first offset after `offset` where a frame with a correct checksum and an index of
     /// at least `expected` starts.
-    static func nextValidFrame(_ bytes: [UInt8], after offset: Int, expected: UInt64) -> Int? {
+    static func nextValidFrame(_ raw: UnsafeRawBufferPointer, after offset: Int, expected: UInt64) -> Int? {
         var candidate = offset + 1
-        while candidate + LogFrame.prefixBytes + LogFrame.fixedBodyBytes <= bytes.count {
+        while candidate + LogFrame.prefixBytes + LogFrame.fixedBodyBytes <= raw.count {
             // Cheap filters before the checksum: a plausible length and index.
-            var r = ByteReader(bytes[candidate...])
-            let length = Int(r.read(UInt32.self)!)
-            if length >= LogFrame.fixedBodyBytes, length <= r.remaining - 4, length <= LogFrame.bodyBytesMax {
-                _ = r.read(UInt32.self)
-                _ = r.read(UInt8.self)
-                if let index = r.read(UInt64.self), index >= expected, LogFrame.parse(bytes, at: candidate) != nil {
-                    return candidate
-                }
+            let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: candidate, as: UInt32.self)))
+            if length >= LogFrame.fixedBodyBytes, length <= raw.count - candidate - LogFrame.prefixBytes, length <= LogFrame.bodyBytesMax {
+                let index = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: candidate + LogFrame.prefixBytes + 1, as: UInt64.self))
+                if index >= expected, LogFrame.parse(raw, at: candidate) != nil { return candidate }
             }
             candidate += 1
         }

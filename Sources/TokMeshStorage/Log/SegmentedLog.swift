@@ -92,10 +92,39 @@ public final class SegmentedLog {
         }.sorted()
     }
 
+    /// Segments read and scanned ahead of `open`, on another thread while recovery reads the
+    /// snapshot: a cache of `SegmentScanner.scan` results by file name and size. `open` makes
+    /// every decision itself and takes a scan from here only for a file of the same name and
+    /// size; anything missing (unreadable, over the budget) it reads as usual.
+    public struct Prescan: Sendable {
+        public var scans: [String: (size: Int, scan: SegmentScan)] = [:]
+
+        public init() {}
+    }
+
+    /// Reads and scans the segments in index order until `budgetBytes` of files have been read.
+    /// Never writes, never throws: a segment that cannot be read or scanned is left out.
+    public static func prescan(_ options: LogOptions, budgetBytes: Int) -> Prescan {
+        var result = Prescan()
+        guard let numbers = try? segmentNumbers(options) else { return result }
+        var read = 0
+        for number in numbers {
+            let name = segmentName(options.prefix, number)
+            guard let data = FileManager.default.contents(atPath: options.directory + "/" + name), read + data.count <= budgetBytes else { break }
+            read += data.count
+            let bytes = [UInt8](data)
+            guard let scan = try? SegmentScanner.scan(bytes, kind: options.kind, masterKey: options.masterKey, knownTypes: options.knownTypes) else { break }
+            result.scans[name] = (bytes.count, scan)
+        }
+        return result
+    }
+
     /// Opens (creating the directory if needed), replays every valid record in index order
     /// through `replay`, repairs the tail as spec/02 §3.6 says, and starts a new segment.
     /// `after` is the index a snapshot base already reflects: new records never reuse it.
-    public static func open(_ options: LogOptions, after base: UInt64 = 0, replay: (LogRecord) throws -> Void) throws -> (SegmentedLog, LogOpenReport) {
+    /// `prescanned` holds scans made ahead (see `Prescan`).
+    public static func open(_ options: LogOptions, after base: UInt64 = 0, prescanned: Prescan = Prescan(),
+                            replay: (LogRecord) throws -> Void) throws -> (SegmentedLog, LogOpenReport) {
         let fm = FileManager.default
         try fm.createDirectory(atPath: options.directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o750])
         let numbers = try segmentNumbers(options)
@@ -122,11 +151,19 @@ public final class SegmentedLog {
                 break
             }
             lastNumber = number
-            guard let data = fm.contents(atPath: path) else { throw LogError.unreadable(name) }
-            let bytes = [UInt8](data)
+            let ahead = prescanned.scans[name].flatMap { fileSize(path) == $0.size ? $0.scan : nil }
+            var bytes: [UInt8] = []
+            if ahead == nil {
+                guard let data = fm.contents(atPath: path) else { throw LogError.unreadable(name) }
+                bytes = [UInt8](data)
+            }
             let scan: SegmentScan
-            do {
-                scan = try SegmentScanner.scan(bytes, kind: options.kind, masterKey: options.masterKey, knownTypes: options.knownTypes)
+            do throws(SegmentScanner.Failure) {
+                if let ahead {
+                    scan = ahead
+                } else {
+                    scan = try SegmentScanner.scan(bytes, kind: options.kind, masterKey: options.masterKey, knownTypes: options.knownTypes)
+                }
             } catch .header(.torn) where newest {
                 // A crash while the header was written: the segment holds nothing.
                 report.tornTails.append(.init(segment: name, offset: 0, reason: "torn segment header"))
@@ -175,6 +212,11 @@ public final class SegmentedLog {
         let log = SegmentedLog(options: options, nextIndex: max(expected ?? 1, base + 1), lastSegment: lastNumber)
         try log.startSegment()
         return (log, report)
+    }
+
+    private static func fileSize(_ path: String) -> Int? {
+        var st = stat()
+        return stat(path, &st) == 0 ? Int(st.st_size) : nil
     }
 
     private static func truncate(_ path: String, to offset: Int) throws(LogError) {
