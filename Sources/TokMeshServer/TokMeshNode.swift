@@ -334,50 +334,75 @@ public enum TokMeshNode {
                                  segmentBytesMax: config.walSegmentBytes, knownTypes: WALRecord.knownTypes)
         // The log is read, checked and decoded on another thread while the snapshot loads.
         let prefetch = WALPrefetch(options)
-        var snapshotReadNanos: UInt64 = 0, snapshotLoadNanos: UInt64 = 0
-        if let contents = snapshots.newestValid(onFailure: { id, error in
+        let contents = snapshots.newestValid(onFailure: { id, error in
             logger.log(.error, "tokmesh.storage", "snapshot unusable, trying an older one", [
                 "event": "snapshot_invalid", "snapshot_id": .string(id), "error": .string("\(error)"), "code": .string(ErrorCode.sysBackup.rawValue),
             ])
-        }) {
-            snapshotReadNanos = monotonicNanos() - recoveryStarted
-            engine.load(contents.sessions, tombstones: contents.tombstones, now: now)
-            snapshotLoadNanos = monotonicNanos() - recoveryStarted - snapshotReadNanos
+        })
+        let snapshotReadNanos = monotonicNanos() - recoveryStarted
+        var snapshotLoadNanos: UInt64 = 0
+        if let contents {
             base = contents.header.walPosition
             baseID = contents.header.snapshotID
-            logger.log(.info, "tokmesh.storage", "snapshot loaded", [
-                "event": "snapshot_loaded", "snapshot_id": .string(contents.header.snapshotID), "wal_position": .uint(base),
-                "sessions": .int(Int64(contents.sessions.count)),
-            ])
         }
         let started = monotonicNanos()
+        // The log after the base, in index order, as open checks and repairs it.
         let (prescanned, images) = prefetch.wait()
-        var replayed = 0, undecodable = 0
-        var oldestTime: Int64 = 0, newestTime: Int64 = 0
-        var firstReplayed: UInt64 = 0
-        var resets: [(UInt64, String)] = []
-        var appliedSinceBase = false
+        var pending: [LogRecord] = []
         let log: SegmentedLog, report: LogOpenReport
         do {
             (log, report) = try SegmentedLog.open(options, after: base, prescanned: prescanned) { record in
-                guard record.index > base else { return }
-                if firstReplayed == 0 { firstReplayed = record.index }
-                if let (time, stored) = images.image(at: record.index) ?? WALRecord.decodePostImage(type: record.type, payload: record.payload) {
+                if record.index > base { pending.append(record) }
+            }
+        } catch LogError.unreadable(let message) {
+            throw ConfigFailure(issues: [ConfigIssue(code: .cfgConflict, key: "security.storage.encryption_key", message: message, source: nil)])
+        }
+        var undecodable = 0
+        let decoded = pending.map { record -> ReplayedRecord in
+            if let (time, stored) = images.image(at: record.index) ?? WALRecord.decodePostImage(type: record.type, payload: record.payload) {
+                return .image(time: time, stored)
+            }
+            do {
+                return .record(try WALRecord.decode(type: record.type, payload: record.payload))
+            } catch {
+                undecodable += 1
+                return .undecodable
+            }
+        }
+        let replayed = decoded.count - undecodable
+        let firstReplayed = pending.first?.index ?? 0
+        let times = decoded.lazy.compactMap(\.time)
+        let oldestTime = times.first ?? 0, newestTime = times.reduce(0) { _, t in t }
+        var resets: [(UInt64, String)] = []
+        // Snapshot and log in one bulk load when the log folds (WALFold.swift); else the
+        // snapshot, then every record in order. A RESET to the base snapshot itself (a restore's
+        // usual trace) leaves the base as the state, so only the records after it are folded.
+        let loadStarted = monotonicNanos()
+        let lastReset = decoded.lastIndex { if case .record(.reset) = $0 { true } else { false } }
+        var fold: WALFold?
+        if let lastReset {
+            if case .record(.reset(_, let id)) = decoded[lastReset], let contents, id == contents.header.snapshotID {
+                fold = WALFold(decoded[(lastReset + 1)...].lazy.map(\.foldEntry), now: now)
+            }
+        } else {
+            fold = WALFold(decoded.lazy.map(\.foldEntry), now: now)
+        }
+        if let fold {
+            for (record, item) in zip(pending, decoded) {
+                if case .record(.reset(_, let id)) = item { resets.append((record.index, id)) }
+            }
+            engine.load(contents?.sessions ?? SessionBatch([]), tombstones: contents?.tombstones ?? [], now: now, replayedOver: fold)
+            snapshotLoadNanos = monotonicNanos() - loadStarted
+        } else {
+            if let contents { engine.load(contents.sessions, tombstones: contents.tombstones, now: now) }
+            snapshotLoadNanos = monotonicNanos() - loadStarted
+            var appliedSinceBase = false
+            for (record, item) in zip(pending, decoded) {
+                switch item {
+                case .image(_, let stored):
                     engine.applyPostImage(stored, now: now)
                     appliedSinceBase = true
-                    if oldestTime == 0 { oldestTime = time }
-                    newestTime = time
-                    replayed += 1
-                    return
-                }
-                let decoded: WALRecord
-                do {
-                    decoded = try WALRecord.decode(type: record.type, payload: record.payload)
-                } catch {
-                    undecodable += 1
-                    return
-                }
-                if case .reset(_, let id) = decoded {
+                case .record(.reset(_, let id)):
                     resets.append((record.index, id))
                     // The restore snapshot is usually the base itself; load it again only if
                     // records of the old state were replayed on top of it.
@@ -386,16 +411,19 @@ public enum TokMeshNode {
                     }
                     appliedSinceBase = false
                     baseID = id
-                } else {
-                    engine.apply(decoded, now: now)
+                case .record(let r):
+                    engine.apply(r, now: now)
                     appliedSinceBase = true
+                case .undecodable:
+                    break
                 }
-                if oldestTime == 0 { oldestTime = decoded.time }
-                newestTime = decoded.time
-                replayed += 1
             }
-        } catch LogError.unreadable(let message) {
-            throw ConfigFailure(issues: [ConfigIssue(code: .cfgConflict, key: "security.storage.encryption_key", message: message, source: nil)])
+        }
+        if let contents {
+            logger.log(.info, "tokmesh.storage", "snapshot loaded", [
+                "event": "snapshot_loaded", "snapshot_id": .string(contents.header.snapshotID), "wal_position": .uint(contents.header.walPosition),
+                "sessions": .int(Int64(contents.sessions.count)),
+            ])
         }
         let registry = MetricsRegistry.shared
         registry.syncCounter("tokmesh_wal_corruptions_total", [("kind", "torn_tail")], total: Double(report.tornTails.count))
@@ -421,10 +449,10 @@ public enum TokMeshNode {
         }
         logger.log(.info, "tokmesh.storage", "recovery completed", [
             "event": "recovery_completed", "snapshot": baseID.isEmpty ? .null : .string(baseID), "sessions": .int(Int64(engine.heldCount())),
-            "wal_records": .int(Int64(replayed)), "last_index": .uint(report.lastIndex), "cipher": .string(options.cipher.name),
+            "wal_records": .int(Int64(replayed)), "wal_folded": .bool(fold != nil), "last_index": .uint(report.lastIndex), "cipher": .string(options.cipher.name),
             "duration_ms": .int(Int64((monotonicNanos() - recoveryStarted) / 1_000_000)),
             "snapshot_read_ms": .int(Int64(snapshotReadNanos / 1_000_000)), "snapshot_load_ms": .int(Int64(snapshotLoadNanos / 1_000_000)),
-            "wal_replay_ms": .int(Int64((monotonicNanos() - started) / 1_000_000)),
+            "wal_replay_ms": .int(Int64((monotonicNanos() - started - snapshotLoadNanos) / 1_000_000)),
         ])
         // spec/02 §6: a recovery over 5 s is reported with each phase's time.
         let totalMillis = Int64((monotonicNanos() - recoveryStarted) / 1_000_000)
@@ -433,7 +461,7 @@ public enum TokMeshNode {
             logger.log(.warn, "tokmesh.storage", "recovery took over 5 s", [
                 "event": "recovery_slow", "duration_ms": .int(totalMillis),
                 "snapshot_read_ms": .int(Int64(snapshotReadNanos / 1_000_000)), "snapshot_load_ms": .int(Int64(snapshotLoadNanos / 1_000_000)),
-                "wal_replay_ms": .int(Int64((monotonicNanos() - started) / 1_000_000)),
+                "wal_replay_ms": .int(Int64((monotonicNanos() - started - snapshotLoadNanos) / 1_000_000)),
             ])
         }
         let writer = LogWriter(log: log, mode: config.walSyncMode, batchCount: config.walBatchCount, batchBytes: config.walBatchBytes, metrics: .sessionWAL())
@@ -604,6 +632,33 @@ final class StopSignal: Sendable {
                 return nil
             }
             if let fired { c.resume(returning: fired) }
+        }
+    }
+}
+
+/// A WAL record as recovery decoded it.
+enum ReplayedRecord {
+    case image(time: Int64, StoredSession)
+    case record(WALRecord)
+    case undecodable
+
+    var time: Int64? {
+        switch self {
+        case .image(let time, _): time
+        case .record(let r): r.time
+        case .undecodable: nil
+        }
+    }
+
+    /// What the fold sees (non-canonical IDs and tokens are skipped, as `apply` skips them).
+    var foldEntry: WALFold.Entry {
+        switch self {
+        case .image(_, let stored): .image(stored)
+        case .record(.create(_, let s)), .record(.update(_, let s)): StoredSession(s).map { .image($0) } ?? .skip
+        case .record(.delete(_, let id, _)): SessionKey(id).map { .delete($0) } ?? .skip
+        case .record(.revoke(_, let t)): StoredTombstone(t).map { .revoke($0) } ?? .skip
+        case .record(.reset): .reset
+        case .undecodable: .skip
         }
     }
 }

@@ -27,11 +27,18 @@ extension SessionEngine {
     }
 
     /// Loads a routed batch and tombstones into this (empty, private) engine. Holds every shard
-    /// lock for the whole load; expired entries are skipped.
-    public func load(_ batch: SessionBatch, tombstones: [StoredTombstone], now: Int64) {
+    /// lock for the whole load; expired entries are skipped. With `fold` (the WAL after the
+    /// snapshot, WALFold.swift), the snapshot's sessions and tombstones the log replaces are
+    /// left out and the log's final images and tombstones are loaded after them: the state
+    /// replaying the log record by record would reach.
+    public func load(_ batch: SessionBatch, tombstones: [StoredTombstone], now: Int64, replayedOver fold: WALFold? = nil) {
         precondition(shards.count <= SessionRoutes.buckets, "more shards than routing buckets")
         for shard in shards { shard.lock.lock() }
         defer { for shard in shards.reversed() { shard.lock.unlock() } }
+        loadLocked(batch, tombstones: tombstones, now: now, replayedOver: fold)
+    }
+
+    private func loadLocked(_ batch: SessionBatch, tombstones: [StoredTombstone], now: Int64, replayedOver fold: WALFold?) {
         let routes = batch.routes
         let count = batch.count
         // The buckets that make up shard `index`, each in worker order.
@@ -60,11 +67,19 @@ extension SessionEngine {
             shard.tokens.reserveCapacity(shard.tokens.count + total({ $0.tokens }, shard: index))
             each({ $0.ids }, shard: index) { e in
                 guard e.expiresAt > now else { return }
-                if shard.slotOfSession[e.key] != nil { idTaken[e.ordinal] = true } else { shard.insertSession(e.session, key: e.key, expiresAt: e.expiresAt) }
+                // A session the log names is left out like a repeated ID (its token comes out in 2).
+                if shard.slotOfSession[e.key] != nil || fold?.replaces(e.key) == true {
+                    idTaken[e.ordinal] = true
+                } else {
+                    shard.insertSession(e.session, key: e.key, expiresAt: e.expiresAt)
+                }
             }
             each({ $0.tokens }, shard: index) { e in
                 guard e.expiresAt > now else { return }
-                if let first = shard.tokens.updateValue(e.key, forKey: e.token) {
+                // A token the log takes over is lost like a repeated one (the session comes out in 2).
+                if fold?.supersedes(token: e.token) == true {
+                    tokenTaken[e.ordinal] = true
+                } else if let first = shard.tokens.updateValue(e.key, forKey: e.token) {
                     shard.tokens[e.token] = first
                     tokenTaken[e.ordinal] = true
                 }
@@ -104,9 +119,13 @@ extension SessionEngine {
             }
         }
         // 4. Tombstones (few): only for tokens no session or earlier tombstone holds.
-        for t in tombstones where t.expiresAt > now {
+        for t in tombstones where t.expiresAt > now && fold?.supersedes(token: t.digest.key) != true {
             let shard = shards[shardIndex(t.digest.key)]
             if shard.tokens[t.digest.key] == nil && shard.tombstones[t.digest.key] == nil { shard.setTombstone(t.digest.key, t) }
+        }
+        // 5. The log's final state, on top (its IDs and tokens are free now).
+        if let fold {
+            loadLocked(SessionBatch(fold.liveImages), tombstones: Array(fold.tombstones.values), now: now, replayedOver: nil)
         }
     }
 }

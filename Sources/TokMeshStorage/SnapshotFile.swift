@@ -5,6 +5,7 @@
 // SHA-256 trailer over everything before it. Writing goes to `<name>.tmp`, fsync, rename,
 // directory fsync. Reading verifies magic, trailer and every chunk before returning anything.
 import Crypto
+import Dispatch
 import Foundation
 import TokMeshCore
 
@@ -256,9 +257,9 @@ public enum SnapshotFile {
         try verifiedParts(bytes).header
     }
 
-    private static func verifiedParts(_ bytes: [UInt8]) throws(SnapshotError) -> (header: SnapshotHeader, bodyStart: Int) {
+    private static func verifiedParts(_ bytes: [UInt8], checksum: Bool = true) throws(SnapshotError) -> (header: SnapshotHeader, bodyStart: Int) {
         guard bytes.count >= magic.count + 4 + 32, Array(bytes.prefix(magic.count)) == magic else { throw .unusable("not a TokMesh backup (magic)") }
-        guard Array(SHA256.hash(data: bytes.dropLast(32))) == Array(bytes.suffix(32)) else { throw .unusable("checksum mismatch") }
+        guard !checksum || Array(SHA256.hash(data: bytes.dropLast(32))) == Array(bytes.suffix(32)) else { throw .unusable("checksum mismatch") }
         var r = ByteReader(bytes.dropFirst(magic.count))
         guard let length = r.read(UInt32.self), Int(length) <= headerBytesMax, let raw = r.readBytes(Int(length)),
               let json = try? JSONParser.parse(Array(raw)), let header = SnapshotHeader(json: json) else {
@@ -267,9 +268,67 @@ public enum SnapshotFile {
         return (header, magic.count + 4 + Int(length))
     }
 
+    /// Reads, verifies and decodes the file at `path`. The SHA-256 trailer is checked by another
+    /// thread reading the same descriptor while this one decrypts and parses (recovery's
+    /// critical path); nothing is returned unless it matches, and a file that fails both ways
+    /// is reported as a checksum mismatch, as when the checksum came first.
+    public static func read(path: String, masterKey: [UInt8]?) throws(SnapshotError) -> SnapshotContents {
+        try withFile(path) { (fd, size) throws(SnapshotError) -> SnapshotContents in
+            guard size >= magic.count + 4 + 32 else { throw .unusable("not a TokMesh backup (magic)") }
+            final class Digest: @unchecked Sendable {
+                let done = DispatchSemaphore(value: 0)
+                var value: [UInt8]?  // written before `done` is signalled
+            }
+            let digest = Digest()
+            DispatchQueue.global(qos: .userInitiated).async {
+                digest.value = bodyDigest(fd, bodyBytes: size - 32)
+                digest.done.signal()
+            }
+            guard let bytes = readAt(fd, size, at: 0) else {
+                digest.done.wait()  // before the descriptor closes
+                throw .io("short read of \(path)")
+            }
+            let trailer = Array(bytes.suffix(32))
+            // `bytes` is handed over (decode opens the chunks in place, so a second owner would
+            // make it copy the whole file).
+            let decoded: Result<SnapshotContents, SnapshotError>
+            do throws(SnapshotError) {
+                decoded = .success(try decode(consume bytes, masterKey: masterKey, checksum: false))
+            } catch {
+                decoded = .failure(error)
+            }
+            digest.done.wait()  // before the descriptor closes
+            guard let sum = digest.value else { throw .io("short read of \(path)") }
+            guard sum == trailer else { throw .unusable("checksum mismatch") }
+            return try decoded.get()
+        }
+    }
+
+    /// SHA-256 of the first `bodyBytes` bytes of `fd`, read in 4 MiB pieces; nil on a short read.
+    private static func bodyDigest(_ fd: Int32, bodyBytes: Int) -> [UInt8]? {
+        var hasher = SHA256()
+        let piece = 4 << 20
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: piece, alignment: 64)
+        defer { buffer.deallocate() }
+        var offset = 0
+        while offset < bodyBytes {
+            let n = pread(fd, buffer.baseAddress!, min(piece, bodyBytes - offset), off_t(offset))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+            offset += n
+        }
+        return Array(hasher.finalize())
+    }
+
     /// Verifies and decodes a whole file.
     public static func decode(_ bytes: consuming [UInt8], masterKey: [UInt8]?) throws(SnapshotError) -> SnapshotContents {
-        let (header, bodyStart) = try verifiedParts(bytes)
+        try decode(bytes, masterKey: masterKey, checksum: true)
+    }
+
+    /// Decodes a whole file; `checksum: false` when the caller checks the trailer itself.
+    private static func decode(_ bytes: consuming [UInt8], masterKey: [UInt8]?, checksum: Bool) throws(SnapshotError) -> SnapshotContents {
+        let (header, bodyStart) = try verifiedParts(bytes, checksum: checksum)
         var key: SymmetricKey?
         if header.cipher != .none {
             guard let masterKey, LogCipher.fingerprint(masterKey: masterKey) == header.keyFingerprint else { throw .wrongKey }

@@ -182,7 +182,7 @@ public final class SnapshotStore: Sendable {
     /// Verifies and decodes the snapshot named `id` (a RESET record's target).
     public func contents(of id: String) throws(SnapshotError) -> SnapshotContents {
         guard let path = path(of: id) else { throw .io("snapshot \(id) is missing") }
-        return try SnapshotFile.decode(try SnapshotFile.readAll(path: path), masterKey: masterKey)
+        return try SnapshotFile.read(path: path, masterKey: masterKey)
     }
 
     /// Decodes a backup file's bytes with this node's key.

@@ -66,6 +66,32 @@ import Testing
         #expect(throws: SnapshotError.self) { try SnapshotFile.decode(Array("hello, not a backup".utf8), masterKey: Self.key) }
     }
 
+    @Test("read(path:) checks the trailer on another thread: a good file decodes, any altered byte is refused as a checksum mismatch",
+          arguments: [CipherID.none, .aes256GCM])
+    func readFromFile(cipher: CipherID) throws {
+        let (sessions, tombstones) = pack(sample(6000))
+        let bytes = try SnapshotFile.encode(header: header(cipher, sessions: 6000, tombstones: 600), sessions: sessions,
+                                            tombstones: tombstones, masterKey: Self.key)
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("snap-\(UUID().uuidString).snap").path
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        let back = try SnapshotFile.read(path: path, masterKey: Self.key)
+        #expect(back.sessions.count == 6000 && back.tombstones == tombstones)
+        #expect(back.sessions.sessions.map(\.blob).sorted { $0.lexicographicallyPrecedes($1) }
+                == sessions.map(\.blob).sorted { $0.lexicographicallyPrecedes($1) })
+        // Body, chunk framing, header and trailer: each one byte off is a checksum mismatch
+        // (decoding may fail too, or not at all for a plaintext byte).
+        for position in [bytes.count / 2, SnapshotFile.magic.count + 4 + 10, bytes.count - 40, bytes.count - 1] {
+            var damaged = bytes
+            damaged[position] ^= 0x20
+            try Data(damaged).write(to: URL(fileURLWithPath: path))
+            #expect(throws: SnapshotError.unusable("checksum mismatch"), "byte \(position)") { try SnapshotFile.read(path: path, masterKey: Self.key) }
+        }
+        try Data(bytes.prefix(20)).write(to: URL(fileURLWithPath: path))
+        #expect(throws: SnapshotError.self) { try SnapshotFile.read(path: path, masterKey: Self.key) }
+        #expect(throws: SnapshotError.self) { try SnapshotFile.read(path: path + ".missing", masterKey: Self.key) }
+    }
+
     @Test("behind a valid checksum, an altered or reordered chunk fails its own authentication", arguments: [CipherID.aes256GCM, .chaCha20Poly1305])
     func chunkAuthentication(cipher: CipherID) throws {
         let (sessions, tombstones) = pack(sample(6000))

@@ -133,14 +133,22 @@ def test_restore_by_id_and_by_upload(make_node, tmp_path):
     node.wait_audit(lambda r: r["action"] == "RESTORE_COMPLETED", what="RESTORE_COMPLETED")
     node.wait_audit(lambda r: r["action"] == "RESTORE_STARTED", what="RESTORE_STARTED")
 
-    # A restart shows the restored state (the RESET record and the restore snapshot).
+    # Changes after the restore, which a restart replays on top of it.
+    after_restore = [node.create_session(issuer, user_id=uid("after")) for _ in range(6)]
+    ok(node.req("POST", f"/sessions/{after_restore[0]['session_id']}/revoke", {}, key=issuer))
+
+    # A restart shows the restored state (the RESET record and the restore snapshot) and the
+    # changes after it, folded into the snapshot's bulk load (wal_folded).
     node.stop()
     node.start()
     admin, issuer, validator = node.fresh_keys()
-    for s in kept:
+    for s in kept + after_restore[1:]:
         ok(node.req("POST", "/tokens/validate", {"token": s["token"]}, key=validator))
+    err(node.req("POST", "/tokens/validate", {"token": after_restore[0]["token"]}, key=validator), 401, "TM-TOKN-4012")
     for s in later + after_first:
         err(node.req("POST", "/tokens/validate", {"token": s["token"]}, key=validator), 401, "TM-TOKN-4010")
+    recovered = [json.loads(line) for line in node.log_text().splitlines() if '"recovery_completed"' in line][-1]
+    assert recovered["wal_folded"] is True and recovered["wal_records"] >= 7, recovered
 
 
 def test_a_reset_naming_a_missing_snapshot_stops_start_up(make_node):
