@@ -118,7 +118,7 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
-        .executableTarget(name: "tokmesh-server", dependencies: ["TokMeshServer"]),
+        .executableTarget(name: "tokmesh-server", dependencies: ["TokMeshServer", "TokMeshStorage"]),
         .systemLibrary(name: "CLibedit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         // The operator's client (spec/09): commands over the JSON API, HTTP(S) or the local socket.
         .target(

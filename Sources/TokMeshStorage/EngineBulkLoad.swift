@@ -29,18 +29,27 @@ extension SessionEngine {
     /// Loads a routed batch and tombstones into this (empty, private) engine. Holds every shard
     /// lock for the whole load; expired entries are skipped. With `fold` (the WAL after the
     /// snapshot, WALFold.swift), the snapshot's sessions and tombstones the log replaces are
-    /// left out and the log's final images and tombstones are loaded after them: the state
-    /// replaying the log record by record would reach.
+    /// left out and the log's final images and tombstones are loaded with them, as one more
+    /// worker's lists after the snapshot's: the state replaying the log record by record would
+    /// reach.
     public func load(_ batch: SessionBatch, tombstones: [StoredTombstone], now: Int64, replayedOver fold: WALFold? = nil) {
         precondition(shards.count <= SessionRoutes.buckets, "more shards than routing buckets")
         for shard in shards { shard.lock.lock() }
         defer { for shard in shards.reversed() { shard.lock.unlock() } }
-        loadLocked(batch, tombstones: tombstones, now: now, replayedOver: fold)
-    }
-
-    private func loadLocked(_ batch: SessionBatch, tombstones: [StoredTombstone], now: Int64, replayedOver fold: WALFold?) {
-        let routes = batch.routes
-        let count = batch.count
+        // Ordinals from `fromLog` on are the log's images: the fold's checks are not for them.
+        let fromLog = batch.count
+        var allRoutes = batch.routes
+        var allTombstones = tombstones
+        if let fold {
+            var logRoutes = SessionRoutes()
+            for (i, image) in fold.liveImages.enumerated() { logRoutes.add(image, ordinal: Int32(fromLog + i)) }
+            allRoutes.append(logRoutes)
+            allTombstones = tombstones.filter { !fold.supersedes(token: $0.digest.key) } + fold.tombstones.values
+        }
+        let routes = allRoutes
+        @Sendable func replaces(_ e: RoutedSession) -> Bool { Int(e.ordinal) < fromLog && fold?.replaces(e.key) == true }
+        @Sendable func supersedes(_ e: RoutedToken) -> Bool { Int(e.ordinal) < fromLog && fold?.supersedes(token: e.token) == true }
+        let count = routes.reduce(0) { $0 + $1.count }
         // The buckets that make up shard `index`, each in worker order.
         let bucketsPerShard = SessionRoutes.buckets / shards.count
         let mask = self.mask
@@ -68,7 +77,7 @@ extension SessionEngine {
             each({ $0.ids }, shard: index) { e in
                 guard e.expiresAt > now else { return }
                 // A session the log names is left out like a repeated ID (its token comes out in 2).
-                if shard.slotOfSession[e.key] != nil || fold?.replaces(e.key) == true {
+                if shard.slotOfSession[e.key] != nil || replaces(e) {
                     idTaken[e.ordinal] = true
                 } else {
                     shard.insertSession(e.session, key: e.key, expiresAt: e.expiresAt)
@@ -77,7 +86,7 @@ extension SessionEngine {
             each({ $0.tokens }, shard: index) { e in
                 guard e.expiresAt > now else { return }
                 // A token the log takes over is lost like a repeated one (the session comes out in 2).
-                if fold?.supersedes(token: e.token) == true {
+                if supersedes(e) {
                     tokenTaken[e.ordinal] = true
                 } else if let first = shard.tokens.updateValue(e.key, forKey: e.token) {
                     shard.tokens[e.token] = first
@@ -105,10 +114,24 @@ extension SessionEngine {
                 shard.setUser(e.name, e.key, expiresAt: e.expiresAt)
             }
             for (lists, index2) in [({ (r: SessionRoutes) in r.creators }, \EngineShard.creators), ({ (r: SessionRoutes) in r.devices }, \EngineShard.devices)] {
-                var groups: [String: [SessionKey]] = [:]
+                // A few issuer keys create nearly every session, so runs of one name are the
+                // rule: the group of the last name is checked before the dictionary (routing
+                // hands out one String per name and worker, so the comparison is by identity).
+                var groups: [(name: String, keys: [SessionKey])] = []
+                var position: [String: Int] = [:]
+                var last = -1
                 each(lists, shard: index) { e in
                     guard e.expiresAt > now, !idTaken[e.ordinal], !tokenTaken[e.ordinal] else { return }
-                    groups[e.name, default: []].append(e.key)
+                    if last < 0 || groups[last].name != e.name {
+                        if let found = position[e.name] {
+                            last = found
+                        } else {
+                            last = groups.count
+                            position[e.name] = last
+                            groups.append((e.name, []))
+                        }
+                    }
+                    groups[last].keys.append(e.key)
                 }
                 for (name, keys) in groups {
                     var set = shard[keyPath: index2].removeValue(forKey: name) ?? []
@@ -119,13 +142,9 @@ extension SessionEngine {
             }
         }
         // 4. Tombstones (few): only for tokens no session or earlier tombstone holds.
-        for t in tombstones where t.expiresAt > now && fold?.supersedes(token: t.digest.key) != true {
+        for t in allTombstones where t.expiresAt > now {
             let shard = shards[shardIndex(t.digest.key)]
             if shard.tokens[t.digest.key] == nil && shard.tombstones[t.digest.key] == nil { shard.setTombstone(t.digest.key, t) }
-        }
-        // 5. The log's final state, on top (its IDs and tokens are free now).
-        if let fold {
-            loadLocked(SessionBatch(fold.liveImages), tombstones: Array(fold.tombstones.values), now: now, replayedOver: nil)
         }
     }
 }
