@@ -36,14 +36,8 @@ public enum LogFrame {
         out.append(contentsOf: body)
     }
 
-    /// A frame that parses with a correct checksum at `offset`: (type, index, stored payload,
-    /// total frame size), or nil.
-    static func parse(_ bytes: [UInt8], at offset: Int) -> (type: UInt8, index: UInt64, stored: ArraySlice<UInt8>, size: Int)? {
-        guard let frame = bytes.withUnsafeBytes({ parse($0, at: offset) }) else { return nil }
-        return (frame.type, frame.index, bytes[frame.stored], frame.size)
-    }
-
-    /// The same over raw memory; `stored` is the payload's byte range within `raw`.
+    /// A frame that parses with a correct checksum at `offset` of `raw`: (type, index, the
+    /// stored payload's byte range, total frame size), or nil.
     static func parse(_ raw: UnsafeRawBufferPointer, at offset: Int) -> (type: UInt8, index: UInt64, stored: Range<Int>, size: Int)? {
         guard offset >= 0, raw.count - offset >= prefixBytes + fixedBodyBytes else { return nil }
         let length = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self)))
