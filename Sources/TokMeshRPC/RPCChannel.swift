@@ -124,18 +124,14 @@ public final class RPCChannel: Sendable {
     private func attemptUnary(_ path: String, _ request: [UInt8], metadata: [(String, String)], deadline: NIODeadline) async -> Result<[UInt8], AttemptFailure> {
         let call: NIOLoopBound<RPCClientCall>
         let pooled: Pooled
-        switch await open(path, metadata: metadata, deadline: deadline) {
+        switch await open(path, metadata: metadata, deadline: deadline, unaryRequest: request) {
         case .success(let opened): (call, pooled) = opened
         case .failure(let failure): return .failure(failure)
         }
         defer { release(pooled) }
         let messages: [[UInt8]]
         do {
-            messages = try await pooled.channel.eventLoop.flatSubmit {
-                _ = call.value.send(request)
-                call.value.end()
-                return call.value.result
-            }.get()
+            messages = try await pooled.channel.eventLoop.flatSubmit { call.value.result }.get()
         } catch {
             let rpc = error as? RPCError ?? RPCError(.internalError, "\(error)")
             let processed = (try? await pooled.channel.eventLoop.submit { call.value.processed }.get()) ?? true
@@ -205,7 +201,10 @@ public final class RPCChannel: Sendable {
 
     // MARK: connections
 
-    private func open(_ path: String, metadata: [(String, String)], deadline: NIODeadline) async
+    /// Opens a stream for `path` on a pooled connection. A unary call passes its `request`: it is
+    /// sent and the request side ended in the same event-loop turn that opens the stream, so the
+    /// call never waits on the caller's task (a busy cooperative pool) while its deadline runs.
+    private func open(_ path: String, metadata: [(String, String)], deadline: NIODeadline, unaryRequest: [UInt8]? = nil) async
         -> Result<(NIOLoopBound<RPCClientCall>, Pooled), AttemptFailure> {
         let pooled: Pooled
         switch await connection(deadline: deadline) {
@@ -230,6 +229,10 @@ public final class RPCChannel: Sendable {
             let call = RPCClientCall(eventLoop: loop, maxMessageSize: maxMessageSize, deadline: deadline)
             guard let stream = pooled.handler.startStream(headers: headers, delegate: call) else { return nil }
             call.stream = stream
+            if let unaryRequest {
+                _ = call.send(unaryRequest)
+                call.end()
+            }
             return NIOLoopBound(call, eventLoop: loop)
         }.get()
         guard let started = started ?? nil else {

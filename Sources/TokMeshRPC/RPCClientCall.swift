@@ -40,8 +40,10 @@ final class RPCClientCall: H2ClientStreamDelegate {
             let bound = NIOLoopBound(self, eventLoop: eventLoop)
             deadlineTask = eventLoop.scheduleTask(deadline: deadline) {
                 let call = bound.value
-                call.stream?.cancel()
+                // The status first: the RST_STREAM closes the stream synchronously, and its
+                // close would otherwise report the call as cancelled.
                 call.fail(RPCClientCall.error(.deadlineExceeded, "deadline exceeded", tm: .clstTimeout))
+                call.stream?.cancel()
             }
         }
     }
@@ -62,8 +64,8 @@ final class RPCClientCall: H2ClientStreamDelegate {
     func end() { stream?.end() }
 
     func cancel() {
-        stream?.cancel()
         fail(RPCError(.cancelled, "cancelled by the caller"))
+        stream?.cancel()
     }
 
     private func releaseProducers() {

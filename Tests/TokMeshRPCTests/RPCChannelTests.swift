@@ -182,6 +182,23 @@ final class PythonPeer {
         }
     }
 
+    @Test("a deadline that passes on the client is deadline_exceeded, not the cancel that follows it")
+    func clientDeadline() async throws {
+        // A peer that accepts and never answers (not even SETTINGS): only the client's own timer ends the call.
+        let silent = try await ServerBootstrap(group: Self.group)
+            .childChannelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let channel = RPCChannel(group: Self.group, options: Self.options(silent.localAddress!.port!))
+        let started = NIODeadline.now()
+        let late = await failure { () async throws(RPCError) in
+            try await channel.unary("/tokmesh.cluster.v1.ClusterService/Ping", [], timeout: .milliseconds(300))
+        }
+        #expect(late?.status == .deadlineExceeded && late?.detail?.code == "TM-CLST-5040", "\(String(describing: late))")
+        #expect(NIODeadline.now() - started >= .milliseconds(290))
+        await channel.close()
+        try await silent.close()
+    }
+
     @Test("client streaming with back-pressure against our server")
     func clientStreamOwnServer() async throws {
         try await withServer { port in
