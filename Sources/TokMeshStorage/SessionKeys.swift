@@ -87,6 +87,11 @@ public struct SessionKey: Hashable, Sendable {
     /// Well-mixed bits for shard selection (client-chosen IDs need not have random low bits).
     @inline(__always)
     var mixed: UInt64 { TokenDigest.fmix(UInt64(truncatingIfNeeded: bits) ^ UInt64(truncatingIfNeeded: bits >> 64)) }
+
+    public func hash(into hasher: inout Hasher) { hasher.combine(bits) }
+
+    /// The engine's tables hash this key with `KeyHash`, not SipHash (see there).
+    public func _rawHashValue(seed: Int) -> Int { KeyHash.hash(bits, seed: seed) }
 }
 
 /// A token hash as its SHA-256 digest: `head` (bytes 0-15, the index key) and `tail` (16-31).
@@ -192,4 +197,33 @@ struct TokenKey: Hashable, Sendable {
 
     @inline(__always)
     var mixed: UInt64 { UInt64(truncatingIfNeeded: bits) }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(bits) }
+
+    /// The engine's tables hash this key with `KeyHash`, not SipHash (see there).
+    func _rawHashValue(seed: Int) -> Int { KeyHash.hash(bits, seed: seed) }
+}
+
+/// The hash the engine's tables use for the 128-bit keys: wyhash's 16-byte case (two 64×64→128
+/// multiplies) keyed with a secret drawn once per process, in place of the standard library's
+/// SipHash-1-3, which cost a sixth of a million-session load in `Hasher` set-up and rounds. The
+/// secret keeps the bucket order unpredictable from outside, so client-chosen session IDs cannot
+/// be aimed at one bucket chain (docs/decisions.md).
+enum KeyHash {
+    /// Odd 64-bit words from the system's random source.
+    private static let secret: (UInt64, UInt64) = (UInt64.random(in: .min ... .max) | 1, UInt64.random(in: .min ... .max) | 1)
+
+    @inline(__always)
+    private static func mix(_ a: UInt64, _ b: UInt64) -> UInt64 {
+        let p = a.multipliedFullWidth(by: b)
+        return p.high ^ p.low
+    }
+
+    @inline(__always)
+    static func hash(_ bits: UInt128, seed: Int) -> Int {
+        let (s0, s1) = secret
+        let seeded = UInt64(UInt(bitPattern: seed)) ^ s0
+        let p = (UInt64(truncatingIfNeeded: bits) ^ s1).multipliedFullWidth(by: UInt64(truncatingIfNeeded: bits >> 64) ^ seeded)
+        return Int(truncatingIfNeeded: mix(p.low ^ s0 ^ 16, p.high ^ s1))
+    }
 }

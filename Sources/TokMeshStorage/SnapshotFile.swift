@@ -204,17 +204,23 @@ public enum SnapshotFile {
     private static func readAt(_ fd: Int32, _ count: Int, at offset: Int) -> [UInt8]? {
         var complete = true
         let out = [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
-            var done = 0
-            while done < count {
-                let n = pread(fd, buffer.baseAddress! + done, count - done, off_t(offset + done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { complete = false; break }
-                done += n
-            }
+            complete = count == 0 || readInto(fd, buffer.baseAddress!, count, at: offset)
             if !complete { buffer.initialize(repeating: 0) }
             initialized = count
         }
         return complete ? out : nil
+    }
+
+    /// Fills `count` bytes at `to` from `offset` of `fd`; false on a short read or an error.
+    private static func readInto(_ fd: Int32, _ to: UnsafeMutableRawPointer, _ count: Int, at offset: Int) -> Bool {
+        var done = 0
+        while done < count {
+            let n = pread(fd, to + done, count - done, off_t(offset + done))
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { return false }
+            done += n
+        }
+        return true
     }
 
     /// Opens `path` and runs `body` with its descriptor and size.
@@ -268,10 +274,12 @@ public enum SnapshotFile {
         return (header, magic.count + 4 + Int(length))
     }
 
-    /// Reads, verifies and decodes the file at `path`. The SHA-256 trailer is checked by another
-    /// thread reading the same descriptor while this one decrypts and parses (recovery's
-    /// critical path); nothing is returned unless it matches, and a file that fails both ways
-    /// is reported as a checksum mismatch, as when the checksum came first.
+    /// Reads, verifies and decodes the file at `path`. The chunks are read one at a time into a
+    /// small buffer and opened straight into the plaintext body (a `PageBuffer`), so the file's
+    /// bytes are copied once and stay in cache between the read and the decryption. The SHA-256
+    /// trailer is checked by another thread reading the same descriptor while this one decrypts
+    /// and parses (recovery's critical path); nothing is returned unless it matches, and a file
+    /// that fails both ways is reported as a checksum mismatch, as when the checksum came first.
     public static func read(path: String, masterKey: [UInt8]?) throws(SnapshotError) -> SnapshotContents {
         try withFile(path) { (fd, size) throws(SnapshotError) -> SnapshotContents in
             guard size >= magic.count + 4 + 32 else { throw .unusable("not a TokMesh backup (magic)") }
@@ -284,24 +292,45 @@ public enum SnapshotFile {
                 digest.value = bodyDigest(fd, bodyBytes: size - 32)
                 digest.done.signal()
             }
-            guard let bytes = readAt(fd, size, at: 0) else {
-                digest.done.wait()  // before the descriptor closes
-                throw .io("short read of \(path)")
-            }
-            let trailer = Array(bytes.suffix(32))
-            // `bytes` is handed over (decode opens the chunks in place, so a second owner would
-            // make it copy the whole file).
             let decoded: Result<SnapshotContents, SnapshotError>
             do throws(SnapshotError) {
-                decoded = .success(try decode(consume bytes, masterKey: masterKey, checksum: false))
+                decoded = .success(try decodeFile(fd, size: size, masterKey: masterKey))
             } catch {
                 decoded = .failure(error)
             }
+            let trailer = readAt(fd, 32, at: size - 32)
             digest.done.wait()  // before the descriptor closes
-            guard let sum = digest.value else { throw .io("short read of \(path)") }
+            guard let sum = digest.value, let trailer else { throw .io("short read of \(path)") }
             guard sum == trailer else { throw .unusable("checksum mismatch") }
             return try decoded.get()
         }
+    }
+
+    /// Decodes the file open at `fd` without checking its trailer: header, then the chunks
+    /// (each read into a reused buffer and opened into one page buffer), then the items.
+    private static func decodeFile(_ fd: Int32, size: Int, masterKey: [UInt8]?) throws(SnapshotError) -> SnapshotContents {
+        guard let lead = readAt(fd, magic.count + 4, at: 0), Array(lead.prefix(magic.count)) == magic else {
+            throw .unusable("not a TokMesh backup (magic)")
+        }
+        let length = Int(UInt32(littleEndian: lead.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: magic.count, as: UInt32.self) }))
+        let bodyStart = magic.count + 4 + length
+        guard length <= headerBytesMax, bodyStart + 32 <= size, let raw = readAt(fd, length, at: magic.count + 4),
+              let json = try? JSONParser.parse(raw), let header = SnapshotHeader(json: json) else {
+            throw .unusable("unreadable header")
+        }
+        let key = try chunkKey(header, masterKey: masterKey)
+        let bodyEnd = size - 32
+        guard let body = PageBuffer(count: bodyEnd - bodyStart) else { throw .io("no memory for a \(size)-byte snapshot") }
+        var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: header.chunkBytes + LogCipher.overheadBytes + 5, alignment: 64)
+        defer { scratch.deallocate() }
+        let plainBytes = try openChunks(from: bodyStart, to: bodyEnd, cipher: header.cipher, key: key, into: body.base) { offset, count in
+            if count > scratch.count {  // only a chunk larger than the header says (a crafted file)
+                scratch.deallocate()
+                scratch = .allocate(byteCount: count, alignment: 64)
+            }
+            return readInto(fd, scratch.baseAddress!, count, at: offset) ? UnsafeRawBufferPointer(rebasing: scratch[..<count]) : nil
+        }
+        return try parsedContents(header, UnsafeRawBufferPointer(start: body.base, count: plainBytes))
     }
 
     /// SHA-256 of the first `bodyBytes` bytes of `fd`, read in 4 MiB pieces; nil on a short read.
@@ -321,58 +350,73 @@ public enum SnapshotFile {
         return Array(hasher.finalize())
     }
 
-    /// Verifies and decodes a whole file.
+    /// Verifies and decodes a whole file in memory (an uploaded backup). The chunks are opened
+    /// in place: each plaintext is moved down over the frame headers and tags before it, so the
+    /// body ends up contiguous in the file's own buffer.
     public static func decode(_ bytes: consuming [UInt8], masterKey: [UInt8]?) throws(SnapshotError) -> SnapshotContents {
-        try decode(bytes, masterKey: masterKey, checksum: true)
-    }
-
-    /// Decodes a whole file; `checksum: false` when the caller checks the trailer itself.
-    private static func decode(_ bytes: consuming [UInt8], masterKey: [UInt8]?, checksum: Bool) throws(SnapshotError) -> SnapshotContents {
-        let (header, bodyStart) = try verifiedParts(bytes, checksum: checksum)
-        var key: SymmetricKey?
-        if header.cipher != .none {
-            guard let masterKey, LogCipher.fingerprint(masterKey: masterKey) == header.keyFingerprint else { throw .wrongKey }
-            key = chunkKey(masterKey: masterKey, salt: header.salt)
-        }
-        // Chunks are opened in place: each plaintext is moved down over the frame headers and
-        // tags before it, so the body ends up contiguous in the file's own buffer.
+        let (header, bodyStart) = try verifiedParts(bytes)
+        let key = try chunkKey(header, masterKey: masterKey)
         let bodyEnd = bytes.count - 32
-        let cipher = header.cipher
-        let compacted = bytes.withUnsafeMutableBytes { raw in
+        let opened = bytes.withUnsafeMutableBytes { raw in
             Result { () throws(SnapshotError) -> Int in
-                let base = raw.baseAddress!
-                var read = bodyStart, write = bodyStart
-                var number: UInt64 = 0
-                var sawLast = false
-                while read < bodyEnd {
-                    guard !sawLast, bodyEnd - read >= 5, raw[read] <= 1 else { throw .unusable("bad chunk framing") }
-                    sawLast = raw[read] == 1
-                    let n = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: read + 1, as: UInt32.self)))
-                    guard bodyEnd - read - 5 >= n else { throw .unusable("bad chunk framing") }
-                    let stored = UnsafeRawBufferPointer(start: base + read + 5, count: n)
-                    read += 5 + n
-                    if let key {
-                        do {
-                            write += try LogCipher.open(stored, cipher: cipher, key: key, associatedData: chunkAAD(number, last: sawLast),
-                                                        into: base + write)
-                        } catch {
-                            throw .unusable("chunk \(number) does not authenticate")
-                        }
-                    } else {
-                        (base + write).copyMemory(from: stored.baseAddress!, byteCount: n)
-                        write += n
-                    }
-                    number += 1
+                let all = UnsafeRawBufferPointer(raw)
+                return try openChunks(from: bodyStart, to: bodyEnd, cipher: header.cipher, key: key, into: raw.baseAddress! + bodyStart) { offset, count in
+                    UnsafeRawBufferPointer(rebasing: all[offset..<(offset + count)])
                 }
-                guard sawLast else { throw .unusable("missing last chunk") }
-                return write
             }
         }
-        let write = try compacted.get()
+        let plainBytes = try opened.get()
         let parsed = bytes.withUnsafeBytes { raw in
-            Result { () throws(SnapshotError) in try parseItems(UnsafeRawBufferPointer(rebasing: raw[bodyStart..<write])) }
+            Result { () throws(SnapshotError) in try parsedContents(header, UnsafeRawBufferPointer(rebasing: raw[bodyStart..<(bodyStart + plainBytes)])) }
         }
-        let (sessions, tombstones) = try parsed.get()
+        return try parsed.get()
+    }
+
+    /// The chunk key of an encrypted file (nil for a plaintext one); `.wrongKey` when the file
+    /// names another master key.
+    private static func chunkKey(_ header: SnapshotHeader, masterKey: [UInt8]?) throws(SnapshotError) -> SymmetricKey? {
+        guard header.cipher != .none else { return nil }
+        guard let masterKey, LogCipher.fingerprint(masterKey: masterKey) == header.keyFingerprint else { throw .wrongKey }
+        return chunkKey(masterKey: masterKey, salt: header.salt)
+    }
+
+    /// Opens the chunk frames between `start` and `end` in order and writes their plaintext
+    /// contiguously from `out` (which may be the frames' own memory: plaintext never overtakes
+    /// the frames still to be read); returns the plaintext's length. `fetch(offset, count)` gives
+    /// the file's bytes there, valid until its next call, or nil on a short read.
+    private static func openChunks(from start: Int, to end: Int, cipher: CipherID, key: SymmetricKey?, into out: UnsafeMutableRawPointer,
+                                   fetch: (Int, Int) -> UnsafeRawBufferPointer?) throws(SnapshotError) -> Int {
+        var read = start, write = 0
+        var number: UInt64 = 0
+        var sawLast = false
+        while read < end {
+            guard !sawLast, end - read >= 5 else { throw .unusable("bad chunk framing") }
+            guard let frame = fetch(read, 5) else { throw .io("short read") }
+            guard frame[0] <= 1 else { throw .unusable("bad chunk framing") }
+            sawLast = frame[0] == 1
+            let n = Int(UInt32(littleEndian: frame.loadUnaligned(fromByteOffset: 1, as: UInt32.self)))
+            guard end - read - 5 >= n else { throw .unusable("bad chunk framing") }
+            guard let stored = fetch(read + 5, n) else { throw .io("short read") }
+            read += 5 + n
+            if let key {
+                do {
+                    write += try LogCipher.open(stored, cipher: cipher, key: key, associatedData: chunkAAD(number, last: sawLast), into: out + write)
+                } catch {
+                    throw .unusable("chunk \(number) does not authenticate")
+                }
+            } else {
+                (out + write).copyMemory(from: stored.baseAddress!, byteCount: n)
+                write += n
+            }
+            number += 1
+        }
+        guard sawLast else { throw .unusable("missing last chunk") }
+        return write
+    }
+
+    /// The items of a plaintext body, checked against the header's counts.
+    private static func parsedContents(_ header: SnapshotHeader, _ body: UnsafeRawBufferPointer) throws(SnapshotError) -> SnapshotContents {
+        let (sessions, tombstones) = try parseItems(body)
         guard sessions.count == header.sessionCount, tombstones.count == header.tombstoneCount else { throw .unusable("counts differ from the header") }
         return SnapshotContents(header: header, sessions: sessions, tombstones: tombstones)
     }
