@@ -10,7 +10,8 @@ import Foundation
 import TokMeshCore
 
 public struct SnapshotHeader: Sendable, Equatable {
-    public var formatVersion: Int = 1
+    /// 2 when written (packed session items); 1 (text session items) is still read.
+    public var formatVersion: Int = 2
     public var snapshotID: String
     public var trigger: String
     public var description: String
@@ -52,7 +53,7 @@ public struct SnapshotHeader: Sendable, Equatable {
     }
 
     init?(json: JSONValue) {
-        guard case .object(let o) = json, o["format_version"]?.intValue == 1,
+        guard case .object(let o) = json, let version = o["format_version"]?.intValue, (1...2).contains(version),
               let id = o["snapshot_id"]?.stringValue, let trigger = o["trigger"]?.stringValue,
               let description = o["description"]?.stringValue, let createdAt = o["created_at"]?.intValue,
               let node = o["node_id"]?.stringValue, let position = o["wal_position"]?.intValue, position >= 0,
@@ -65,6 +66,7 @@ public struct SnapshotHeader: Sendable, Equatable {
                   walPosition: UInt64(position), sessionCount: Int(sessions), tombstoneCount: Int(tombstones), cipher: cipher,
                   keyFingerprint: fingerprint, salt: salt)
         self.chunkBytes = Int(chunk)
+        self.formatVersion = Int(version)
     }
 
     static func unhex(_ s: String) -> [UInt8]? {
@@ -123,6 +125,8 @@ public enum SnapshotFile {
     static let writeBackBytes = 8 << 20
     static let syncWrite: UInt32 = 2  // SYNC_FILE_RANGE_WRITE
     static let itemTombstone: UInt8 = 2
+    /// A session as its in-memory bytes (StoredSession.swift), format version 2.
+    static let itemPackedSession: UInt8 = 3
 
     private static func chunkKey(masterKey: [UInt8], salt: [UInt8]) -> SymmetricKey {
         HKDF<SHA256>.deriveKey(inputKeyMaterial: SymmetricKey(data: masterKey), salt: salt,
@@ -182,7 +186,13 @@ public enum SnapshotFile {
             pending.removeFirst(start)
         }
         for s in sessions {
-            s.appendSnapshotItem(to: &pending)
+            if header.formatVersion == 1 {
+                s.appendSnapshotItem(to: &pending)
+            } else {
+                pending.append(itemPackedSession)
+                pending.appendLE(UInt32(s.blob.count))
+                pending.append(contentsOf: s.blob)
+            }
             try flushFull()
         }
         for t in tombstones {
@@ -306,8 +316,9 @@ public enum SnapshotFile {
         }
     }
 
-    /// Decodes the file open at `fd` without checking its trailer: header, then the chunks
-    /// (each read into a reused buffer and opened into one page buffer), then the items.
+    /// Decodes the file open at `fd` without checking its trailer: header, then the chunk frames
+    /// (their 5-byte heads read in order), then the chunks, opened on every core straight into one
+    /// page buffer (each chunk has its own nonce and authenticates alone), then the items.
     private static func decodeFile(_ fd: Int32, size: Int, masterKey: [UInt8]?) throws(SnapshotError) -> SnapshotContents {
         guard let lead = readAt(fd, magic.count + 4, at: 0), Array(lead.prefix(magic.count)) == magic else {
             throw .unusable("not a TokMesh backup (magic)")
@@ -318,18 +329,39 @@ public enum SnapshotFile {
               let json = try? JSONParser.parse(raw), let header = SnapshotHeader(json: json) else {
             throw .unusable("unreadable header")
         }
-        let key = try chunkKey(header, masterKey: masterKey)
-        let bodyEnd = size - 32
-        guard let body = PageBuffer(count: bodyEnd - bodyStart) else { throw .io("no memory for a \(size)-byte snapshot") }
-        var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: header.chunkBytes + LogCipher.overheadBytes + 5, alignment: 64)
-        defer { scratch.deallocate() }
-        let plainBytes = try openChunks(from: bodyStart, to: bodyEnd, cipher: header.cipher, key: key, into: body.base) { offset, count in
-            if count > scratch.count {  // only a chunk larger than the header says (a crafted file)
-                scratch.deallocate()
-                scratch = .allocate(byteCount: count, alignment: 64)
-            }
-            return readInto(fd, scratch.baseAddress!, count, at: offset) ? UnsafeRawBufferPointer(rebasing: scratch[..<count]) : nil
+        _ = try chunkKey(header, masterKey: masterKey)  // the key check
+        var head = [UInt8](repeating: 0, count: 5)
+        let (frames, plainBytes) = try chunkFrames(from: bodyStart, to: size - 32, cipher: header.cipher) { offset in
+            head.withUnsafeMutableBytes { readInto(fd, $0.baseAddress!, 5, at: offset) ? UnsafeRawBufferPointer($0) : nil }
         }
+        guard let body = PageBuffer(count: plainBytes) else { throw .io("no memory for a \(size)-byte snapshot") }
+        // Worker w opens chunks w, w + workers, …; the first failure by chunk number is reported.
+        let workers = max(1, min(frames.count, ProcessInfo.processInfo.activeProcessorCount))
+        final class Failures: @unchecked Sendable {
+            var first: [(chunk: UInt64, error: SnapshotError)?]  // one slot per worker
+            init(_ n: Int) { first = Array(repeating: nil, count: n) }
+        }
+        let failures = Failures(workers)
+        let scratchBytes = header.chunkBytes + LogCipher.overheadBytes
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            let key = header.cipher == .none ? nil : masterKey.map { chunkKey(masterKey: $0, salt: header.salt) }  // one per worker: not Sendable
+            var scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: scratchBytes, alignment: 64)
+            defer { scratch.deallocate() }
+            for frame in stride(from: w, to: frames.count, by: workers).lazy.map({ frames[$0] }) {
+                if frame.count > scratch.count {  // only a chunk larger than the header says (a crafted file)
+                    scratch.deallocate()
+                    scratch = .allocate(byteCount: frame.count, alignment: 64)
+                }
+                do throws(SnapshotError) {
+                    guard readInto(fd, scratch.baseAddress!, frame.count, at: frame.offset) else { throw .io("short read") }
+                    try openChunk(frame, UnsafeRawBufferPointer(rebasing: scratch[..<frame.count]), cipher: header.cipher, key: key, into: body.base)
+                } catch {
+                    failures.first[w] = (frame.number, error)
+                    return
+                }
+            }
+        }
+        if let failure = failures.first.compactMap({ $0 }).min(by: { $0.chunk < $1.chunk }) { throw failure.error }
         return try parsedContents(header, UnsafeRawBufferPointer(start: body.base, count: plainBytes))
     }
 
@@ -357,12 +389,18 @@ public enum SnapshotFile {
         let (header, bodyStart) = try verifiedParts(bytes)
         let key = try chunkKey(header, masterKey: masterKey)
         let bodyEnd = bytes.count - 32
+        // In order: a chunk's plaintext lands over frames already opened, never over one still to come.
         let opened = bytes.withUnsafeMutableBytes { raw in
             Result { () throws(SnapshotError) -> Int in
                 let all = UnsafeRawBufferPointer(raw)
-                return try openChunks(from: bodyStart, to: bodyEnd, cipher: header.cipher, key: key, into: raw.baseAddress! + bodyStart) { offset, count in
-                    UnsafeRawBufferPointer(rebasing: all[offset..<(offset + count)])
+                let (frames, plainBytes) = try chunkFrames(from: bodyStart, to: bodyEnd, cipher: header.cipher) {
+                    UnsafeRawBufferPointer(rebasing: all[$0..<($0 + 5)])
                 }
+                for frame in frames {
+                    try openChunk(frame, UnsafeRawBufferPointer(rebasing: all[frame.offset..<(frame.offset + frame.count)]), cipher: header.cipher, key: key,
+                                  into: raw.baseAddress! + bodyStart)
+                }
+                return plainBytes
             }
         }
         let plainBytes = try opened.get()
@@ -380,38 +418,54 @@ public enum SnapshotFile {
         return chunkKey(masterKey: masterKey, salt: header.salt)
     }
 
-    /// Opens the chunk frames between `start` and `end` in order and writes their plaintext
-    /// contiguously from `out` (which may be the frames' own memory: plaintext never overtakes
-    /// the frames still to be read); returns the plaintext's length. `fetch(offset, count)` gives
-    /// the file's bytes there, valid until its next call, or nil on a short read.
-    private static func openChunks(from start: Int, to end: Int, cipher: CipherID, key: SymmetricKey?, into out: UnsafeMutableRawPointer,
-                                   fetch: (Int, Int) -> UnsafeRawBufferPointer?) throws(SnapshotError) -> Int {
-        var read = start, write = 0
-        var number: UInt64 = 0
+    /// One chunk frame of a body: where its stored bytes are and where its plaintext goes.
+    private struct ChunkFrame {
+        let number: UInt64
+        let offset: Int
+        let count: Int
+        let last: Bool
+        let plainOffset: Int
+    }
+
+    /// The chunk frames between `start` and `end`, checked for framing (flags, lengths, exactly
+    /// one last chunk at the end, room for nonce and tag), and the plaintext's total length.
+    /// `head(offset)` gives the 5 bytes of the frame head there, valid until its next call, or
+    /// nil on a short read.
+    private static func chunkFrames(from start: Int, to end: Int, cipher: CipherID,
+                                    head: (Int) -> UnsafeRawBufferPointer?) throws(SnapshotError) -> (frames: [ChunkFrame], plainBytes: Int) {
+        let overhead = cipher == .none ? 0 : LogCipher.overheadBytes
+        var frames: [ChunkFrame] = []
+        var read = start, plain = 0
         var sawLast = false
         while read < end {
             guard !sawLast, end - read >= 5 else { throw .unusable("bad chunk framing") }
-            guard let frame = fetch(read, 5) else { throw .io("short read") }
+            guard let frame = head(read) else { throw .io("short read") }
             guard frame[0] <= 1 else { throw .unusable("bad chunk framing") }
             sawLast = frame[0] == 1
             let n = Int(UInt32(littleEndian: frame.loadUnaligned(fromByteOffset: 1, as: UInt32.self)))
             guard end - read - 5 >= n else { throw .unusable("bad chunk framing") }
-            guard let stored = fetch(read + 5, n) else { throw .io("short read") }
+            guard n >= overhead else { throw .unusable("chunk \(frames.count) does not authenticate") }
+            frames.append(ChunkFrame(number: UInt64(frames.count), offset: read + 5, count: n, last: sawLast, plainOffset: plain))
+            plain += n - overhead
             read += 5 + n
-            if let key {
-                do {
-                    write += try LogCipher.open(stored, cipher: cipher, key: key, associatedData: chunkAAD(number, last: sawLast), into: out + write)
-                } catch {
-                    throw .unusable("chunk \(number) does not authenticate")
-                }
-            } else {
-                (out + write).copyMemory(from: stored.baseAddress!, byteCount: n)
-                write += n
-            }
-            number += 1
         }
         guard sawLast else { throw .unusable("missing last chunk") }
-        return write
+        return (frames, plain)
+    }
+
+    /// Opens one chunk's `stored` bytes and writes its plaintext at `out + frame.plainOffset`
+    /// (which may overlap `stored`: uploads are opened in place).
+    private static func openChunk(_ frame: ChunkFrame, _ stored: UnsafeRawBufferPointer, cipher: CipherID, key: SymmetricKey?,
+                                  into out: UnsafeMutableRawPointer) throws(SnapshotError) {
+        guard let key else {
+            (out + frame.plainOffset).copyMemory(from: stored.baseAddress!, byteCount: stored.count)
+            return
+        }
+        do {
+            _ = try LogCipher.open(stored, cipher: cipher, key: key, associatedData: chunkAAD(frame.number, last: frame.last), into: out + frame.plainOffset)
+        } catch {
+            throw .unusable("chunk \(frame.number) does not authenticate")
+        }
     }
 
     /// The items of a plaintext body, checked against the header's counts.
@@ -442,7 +496,7 @@ public enum SnapshotFile {
         var ordinal = 0
         for (k, start) in starts.enumerated() {
             if k % perShare == 0 { ordinals.append(ordinal) }
-            if body[start] == itemSession { ordinal += 1 }
+            if body[start] == itemSession || body[start] == itemPackedSession { ordinal += 1 }
         }
         while ordinals.count < shares { ordinals.append(ordinal) }
         let firstOrdinals = ordinals
@@ -463,8 +517,9 @@ public enum SnapshotFile {
                 let end = k + 1 < starts.count ? starts[k + 1] : all.raw.count
                 let item = UnsafeRawBufferPointer(rebasing: all.raw[(start + 5)..<end])
                 switch all.raw[start] {
-                case itemSession:
-                    guard let session = StoredSession(snapshotItem: item) else { share.failure = .unusable("bad session item"); return }
+                case itemSession, itemPackedSession:
+                    let parsed = all.raw[start] == itemSession ? StoredSession(snapshotItem: item) : StoredSession(packedItem: item)
+                    guard let session = parsed else { share.failure = .unusable("bad session item"); return }
                     routes.add(session, ordinal: next)
                     next += 1
                 case itemTombstone:

@@ -215,6 +215,37 @@ public struct StoredSession: Sendable {
         }
     }
 
+    /// A packed snapshot item (kind 3): the in-memory bytes themselves, checked as untrusted
+    /// input — the fixed fields, seven strings and the data pairs with minimal LEB128 lengths,
+    /// UTF-8 strings, at most 4096 data entries with no key repeated, no trailing bytes. Any
+    /// 128-bit ID and 256-bit digest is canonical. Keys keep the writer's order (String order,
+    /// which is byte order except for keys not in NFC). One copy, no re-encoding.
+    init?(packedItem item: UnsafeRawBufferPointer) {
+        guard item.count >= StoredSession.fixedBytes else { return nil }
+        var r = BlobReader(item, offset: StoredSession.fixedBytes)
+        for _ in 0..<7 {
+            guard let f = r.checkedVarintString(), StoredSession.isUTF8(f) else { return nil }
+        }
+        guard let count = r.checkedVarint(), count <= 4096 else { return nil }
+        let pairsStart = r.offset
+        var sorted = true
+        var previousKey: UnsafeRawBufferPointer?
+        for _ in 0..<count {
+            guard let k = r.checkedVarintString(), StoredSession.isUTF8(k), let v = r.checkedVarintString(), StoredSession.isUTF8(v) else { return nil }
+            if let p = previousKey, !p.lexicographicallyPrecedes(k) { sorted = false }
+            previousKey = k
+        }
+        guard r.offset == item.count else { return nil }
+        if !sorted {
+            var keys: [UnsafeRawBufferPointer] = []
+            var p = BlobReader(item, offset: pairsStart)
+            for _ in 0..<count { keys.append(p.bytes()); p.skipString() }
+            keys.sort { $0.lexicographicallyPrecedes($1) }
+            for i in keys.indices.dropFirst() where keys[i].elementsEqual(keys[i - 1]) { return nil }
+        }
+        blob = Array(item)
+    }
+
     /// Packs a snapshot item body; nil when it is malformed (bad lengths, non-UTF-8 strings, an
     /// ID or token hash that is not canonical, more than 4096 data entries, a repeated data key,
     /// trailing bytes). Two passes over the item, no temporary arrays: the first checks it and
@@ -427,6 +458,24 @@ struct BlobReader {
     mutating func checkedLengthPrefixedCount() -> UInt32? {
         guard raw.count - offset >= 4 else { return nil }
         return fixed(UInt32.self)
+    }
+
+    /// A minimally encoded LEB128 value of at most 4 bytes (below 2^28).
+    mutating func checkedVarint() -> Int? {
+        var v = 0
+        for i in 0..<4 {
+            guard offset < raw.count else { return nil }
+            let b = raw[offset]
+            offset += 1
+            v |= Int(b & 0x7f) << (7 * i)
+            if b < 0x80 { return i > 0 && b == 0 ? nil : v }
+        }
+        return nil
+    }
+
+    mutating func checkedVarintString() -> UnsafeRawBufferPointer? {
+        guard let n = checkedVarint() else { return nil }
+        return checkedBytes(n)
     }
 
     mutating func checkedLengthPrefixed() -> UnsafeRawBufferPointer? {

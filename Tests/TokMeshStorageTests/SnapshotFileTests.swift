@@ -53,6 +53,61 @@ import Testing
         }
     }
 
+    @Test("format version 1 (text session items) still decodes to the same state as version 2 (packed items)")
+    func formatVersions() throws {
+        let (sessions, tombstones) = pack(sample(3000))
+        var old = header(.aes256GCM, sessions: 3000, tombstones: 300)
+        old.formatVersion = 1
+        let v1 = try SnapshotFile.encode(header: old, sessions: sessions, tombstones: tombstones, masterKey: Self.key)
+        let v2 = try SnapshotFile.encode(header: header(.aes256GCM, sessions: 3000, tombstones: 300), sessions: sessions,
+                                         tombstones: tombstones, masterKey: Self.key)
+        #expect(try SnapshotFile.readHeader(v1).formatVersion == 1 && SnapshotFile.readHeader(v2).formatVersion == 2)
+        #expect(v2.count < v1.count, "packed items are smaller than text ones")
+        for bytes in [v1, v2] {
+            let back = try SnapshotFile.decode(bytes, masterKey: Self.key)
+            #expect(back.sessions.sessions.map(\.blob).sorted { $0.lexicographicallyPrecedes($1) } == sessions.map(\.blob).sorted { $0.lexicographicallyPrecedes($1) })
+            #expect(back.tombstones == tombstones)
+        }
+    }
+
+    @Test("a packed session item is refused when truncated, extended, non-minimal, non-UTF-8 or with a repeated data key")
+    func packedItems() throws {
+        var s = sample(3).0[2]
+        s.data = ["a": "1", "b": String(repeating: "x", count: 200), "c": "3"]
+        let blob = try #require(StoredSession(s)).blob
+        func accepts(_ bytes: [UInt8]) -> Bool { bytes.withUnsafeBytes { StoredSession(packedItem: $0) } != nil }
+        #expect(accepts(blob))
+        #expect(blob.withUnsafeBytes { StoredSession(packedItem: $0) }?.session == s)
+        for n in 0..<blob.count { #expect(!accepts(Array(blob.prefix(n))), "cut at \(n)") }
+        #expect(!accepts(blob + [0]))
+        // Offsets into the strings after the 80 fixed bytes: user_id's length byte, then its bytes.
+        let userLength = Int(blob[80])
+        var bad = blob
+        bad[81] = 0xFF  // not UTF-8
+        #expect(!accepts(bad))
+        bad = blob
+        bad.replaceSubrange(80...80, with: [UInt8(userLength) | 0x80, 0])  // the same length in two bytes
+        #expect(!accepts(bad))
+        var unordered = s
+        unordered.data = ["a": "1", "c": "3"]
+        var swapped = try #require(StoredSession(unordered)).blob
+        // The last four bytes are "a" "1" "c" "3" as 1-byte strings: swap the two pairs.
+        let tail = Array(swapped.suffix(8))
+        swapped.replaceSubrange((swapped.count - 8)..., with: Array(tail[4...]) + Array(tail[..<4]))
+        #expect(swapped.withUnsafeBytes { StoredSession(packedItem: $0) }?.session.data == unordered.data, "keys in another order")
+        swapped.replaceSubrange((swapped.count - 8)..., with: Array(tail[..<4]) + Array(tail[..<4]))
+        #expect(!accepts(swapped), "a repeated key")
+        // Random damage never crashes; whatever is accepted is a session that renders.
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            var damaged = blob
+            for _ in 0..<Int.random(in: 1...3, using: &rng) { damaged[Int.random(in: 0..<damaged.count, using: &rng)] = .random(in: 0...255, using: &rng) }
+            if let back = damaged.withUnsafeBytes({ StoredSession(packedItem: $0) }) {
+                #expect(StoredSession(back.session) != nil)
+            }
+        }
+    }
+
     @Test("a flipped byte anywhere makes the file unusable")
     func tampering() throws {
         let (sessions, tombstones) = pack(sample(50))
