@@ -115,23 +115,36 @@ extension SessionEngine {
             }
             for (lists, index2) in [({ (r: SessionRoutes) in r.creators }, \EngineShard.creators), ({ (r: SessionRoutes) in r.devices }, \EngineShard.devices)] {
                 // A few issuer keys create nearly every session, so runs of one name are the
-                // rule: the group of the last name is checked before the dictionary (routing
-                // hands out one String per name and worker, so the comparison is by identity).
+                // rule: the group of the last name index is reused before any lookup, and a
+                // worker's name index is resolved to its string once.
                 var groups: [(name: String, keys: [SessionKey])] = []
                 var position: [String: Int] = [:]
-                var last = -1
-                each(lists, shard: index) { e in
-                    guard e.expiresAt > now, !idTaken[e.ordinal], !tokenTaken[e.ordinal] else { return }
-                    if last < 0 || groups[last].name != e.name {
-                        if let found = position[e.name] {
-                            last = found
-                        } else {
-                            last = groups.count
-                            position[e.name] = last
-                            groups.append((e.name, []))
+                for r in routes {
+                    let all = lists(r)
+                    var groupOfName: [Int32: Int] = [:]
+                    var lastName: Int32 = -1, last = -1
+                    for k in 0..<bucketsPerShard {
+                        for e in all[index + k * (mask + 1)] {
+                            guard e.expiresAt > now, !idTaken[e.ordinal], !tokenTaken[e.ordinal] else { continue }
+                            if e.name != lastName {
+                                if let found = groupOfName[e.name] {
+                                    last = found
+                                } else {
+                                    let name = r.names[Int(e.name)]
+                                    if let found = position[name] {
+                                        last = found
+                                    } else {
+                                        last = groups.count
+                                        position[name] = last
+                                        groups.append((name, []))
+                                    }
+                                    groupOfName[e.name] = last
+                                }
+                                lastName = e.name
+                            }
+                            groups[last].keys.append(e.key)
                         }
                     }
-                    groups[last].keys.append(e.key)
                 }
                 for (name, keys) in groups {
                     var set = shard[keyPath: index2].removeValue(forKey: name) ?? []

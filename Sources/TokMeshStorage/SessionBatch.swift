@@ -29,6 +29,16 @@ struct RoutedIndexEntry {
     var ordinal: Int32
 }
 
+/// A creator or device entry: the name is an index into its worker's `names`, so the entry
+/// holds no reference (a few issuer keys create nearly every session: no shared string is
+/// retained a million times, by workers on different cores).
+struct RoutedNameEntry {
+    var name: Int32
+    var key: SessionKey
+    var expiresAt: Int64
+    var ordinal: Int32
+}
+
 /// One routing worker's lists, each in the order the worker met the sessions. A value: the
 /// worker fills its own copy in a local variable (no shared state, no dynamic access checks).
 struct SessionRoutes: Sendable {
@@ -36,8 +46,10 @@ struct SessionRoutes: Sendable {
     var ids = [[RoutedSession]](repeating: [], count: buckets)
     var tokens = [[RoutedToken]](repeating: [], count: buckets)
     var users = [[RoutedIndexEntry]](repeating: [], count: buckets)
-    var creators = [[RoutedIndexEntry]](repeating: [], count: buckets)
-    var devices = [[RoutedIndexEntry]](repeating: [], count: buckets)
+    var creators = [[RoutedNameEntry]](repeating: [], count: buckets)
+    var devices = [[RoutedNameEntry]](repeating: [], count: buckets)
+    /// The creator and device names the entries point at.
+    var names: [String] = []
     var count = 0
 
     init() {}
@@ -52,17 +64,20 @@ struct SessionRoutes: Sendable {
         }
     }
 
-    // The last creator and device seen, so a name shared by many sessions is one string.
-    private var lastCreator: (bytes: [UInt8], name: String) = ([], "")
-    private var lastDevice: (bytes: [UInt8], name: String) = ([], "")
+    // The last creator and device seen, so a run of sessions with one name adds it once.
+    private var lastCreator: (bytes: [UInt8], name: Int32) = ([], -1)
+    private var lastDevice: (bytes: [UInt8], name: Int32) = ([], -1)
 
     @inline(__always)
     private static func bucket(_ bytes: UnsafeRawBufferPointer) -> Int { Int(MurmurHash3.hash32(bytes)) & (buckets - 1) }
 
-    private static func name(_ bytes: UnsafeRawBufferPointer, cache: inout (bytes: [UInt8], name: String)) -> String {
-        let same = bytes.count == cache.bytes.count
+    private static func name(_ bytes: UnsafeRawBufferPointer, cache: inout (bytes: [UInt8], name: Int32), names: inout [String]) -> Int32 {
+        let same = cache.name >= 0 && bytes.count == cache.bytes.count
             && cache.bytes.withUnsafeBytes { bytes.isEmpty || memcmp($0.baseAddress!, bytes.baseAddress!, bytes.count) == 0 }
-        if !same { cache = (Array(bytes), String(decoding: bytes, as: UTF8.self)) }
+        if !same {
+            cache = (Array(bytes), Int32(names.count))
+            names.append(String(decoding: bytes, as: UTF8.self))
+        }
         return cache.name
     }
 
@@ -74,9 +89,9 @@ struct SessionRoutes: Sendable {
         s.withIndexBytes { user, device, creator in
             users[SessionRoutes.bucket(user)].append(RoutedIndexEntry(name: String(decoding: user, as: UTF8.self), key: key, expiresAt: expiresAt, ordinal: ordinal))
             // Creator and device entries live in the session's own shard (EngineShard).
-            creators[keyBucket].append(RoutedIndexEntry(name: SessionRoutes.name(creator, cache: &lastCreator), key: key, expiresAt: expiresAt, ordinal: ordinal))
+            creators[keyBucket].append(RoutedNameEntry(name: SessionRoutes.name(creator, cache: &lastCreator, names: &names), key: key, expiresAt: expiresAt, ordinal: ordinal))
             if !device.isEmpty {
-                devices[keyBucket].append(RoutedIndexEntry(name: SessionRoutes.name(device, cache: &lastDevice), key: key, expiresAt: expiresAt, ordinal: ordinal))
+                devices[keyBucket].append(RoutedNameEntry(name: SessionRoutes.name(device, cache: &lastDevice, names: &names), key: key, expiresAt: expiresAt, ordinal: ordinal))
             }
         }
         count += 1
