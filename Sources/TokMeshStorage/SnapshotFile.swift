@@ -273,9 +273,9 @@ public enum SnapshotFile {
         try verifiedParts(bytes).header
     }
 
-    private static func verifiedParts(_ bytes: [UInt8], checksum: Bool = true) throws(SnapshotError) -> (header: SnapshotHeader, bodyStart: Int) {
+    private static func verifiedParts(_ bytes: [UInt8]) throws(SnapshotError) -> (header: SnapshotHeader, bodyStart: Int) {
         guard bytes.count >= magic.count + 4 + 32, Array(bytes.prefix(magic.count)) == magic else { throw .unusable("not a TokMesh backup (magic)") }
-        guard !checksum || Array(SHA256.hash(data: bytes.dropLast(32))) == Array(bytes.suffix(32)) else { throw .unusable("checksum mismatch") }
+        guard Array(SHA256.hash(data: bytes.dropLast(32))) == Array(bytes.suffix(32)) else { throw .unusable("checksum mismatch") }
         var r = ByteReader(bytes.dropFirst(magic.count))
         guard let length = r.read(UInt32.self), Int(length) <= headerBytesMax, let raw = r.readBytes(Int(length)),
               let json = try? JSONParser.parse(Array(raw)), let header = SnapshotHeader(json: json) else {
@@ -284,12 +284,13 @@ public enum SnapshotFile {
         return (header, magic.count + 4 + Int(length))
     }
 
-    /// Reads, verifies and decodes the file at `path`. The chunks are read one at a time into a
-    /// small buffer and opened straight into the plaintext body (a `PageBuffer`), so the file's
-    /// bytes are copied once and stay in cache between the read and the decryption. The SHA-256
-    /// trailer is checked by another thread reading the same descriptor while this one decrypts
-    /// and parses (recovery's critical path); nothing is returned unless it matches, and a file
-    /// that fails both ways is reported as a checksum mismatch, as when the checksum came first.
+    /// Reads, verifies and decodes the file at `path`. The chunks are read into each worker's
+    /// small buffer and opened straight into the plaintext body (a `PageBuffer`, `decodeFile`),
+    /// so the file's bytes are copied once and stay in cache between the read and the
+    /// decryption. The SHA-256 trailer is checked by another thread reading the same descriptor
+    /// while these decrypt and parse (recovery's critical path); nothing is returned unless it
+    /// matches, and a file that fails both ways is reported as a checksum mismatch, as when the
+    /// checksum came first.
     public static func read(path: String, masterKey: [UInt8]?) throws(SnapshotError) -> SnapshotContents {
         try withFile(path) { (fd, size) throws(SnapshotError) -> SnapshotContents in
             guard size >= magic.count + 4 + 32 else { throw .unusable("not a TokMesh backup (magic)") }
