@@ -240,8 +240,7 @@ public struct StoredSession: Sendable {
             var keys: [UnsafeRawBufferPointer] = []
             var p = BlobReader(item, offset: pairsStart)
             for _ in 0..<count { keys.append(p.bytes()); p.skipString() }
-            keys.sort { $0.lexicographicallyPrecedes($1) }
-            for i in keys.indices.dropFirst() where keys[i].elementsEqual(keys[i - 1]) { return nil }
+            guard StoredSession.byteOrder(of: keys) != nil else { return nil }
         }
         blob = Array(item)
     }
@@ -278,12 +277,11 @@ public struct StoredSession: Sendable {
         var order: [Int] = []
         if !sorted {
             // Keys must be unique; they are kept in byte order.
-            var pairs: [UnsafeRawBufferPointer] = []
+            var keys: [UnsafeRawBufferPointer] = []
             var p = BlobReader(item, offset: pairsStart)
-            for _ in 0..<count { pairs.append(p.checkedLengthPrefixed()!); _ = p.checkedLengthPrefixed() }
-            order = Array(0..<count)
-            order.sort { pairs[$0].lexicographicallyPrecedes(pairs[$1]) }
-            for i in order.indices.dropFirst() where pairs[order[i]].elementsEqual(pairs[order[i - 1]]) { return nil }
+            for _ in 0..<count { keys.append(p.checkedLengthPrefixed()!); _ = p.checkedLengthPrefixed() }
+            guard let byteOrder = StoredSession.byteOrder(of: keys) else { return nil }
+            order = byteOrder
         }
         blob = [UInt8](unsafeUninitializedCapacity: size) { buffer, n in
             var w = BlobWriter(UnsafeMutableRawBufferPointer(buffer))
@@ -325,6 +323,13 @@ public struct StoredSession: Sendable {
     static func stringSize(_ s: String) -> Int {
         let n = s.utf8.count
         return varintSize(n) + n
+    }
+
+    /// The indices of `keys` in byte order; nil when a key repeats.
+    static func byteOrder(of keys: [UnsafeRawBufferPointer]) -> [Int]? {
+        let order = keys.indices.sorted { keys[$0].lexicographicallyPrecedes(keys[$1]) }
+        for i in order.indices.dropFirst() where keys[order[i]].elementsEqual(keys[order[i - 1]]) { return nil }
+        return order
     }
 
     static func isUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
